@@ -1,0 +1,43 @@
+# Two entry points on a fresh Debian machine, as root: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+APT_PACKAGES := python3 python3-venv python3-dev gcc libsane-dev sane-utils libzbar0 \
+	tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd fonts-dejavu-core poppler-utils
+SAMPLE := samples/KS.2017.01
+SAMPLE_OUT := out/sample
+export OMP_THREAD_LIMIT := 1
+
+.PHONY: setup system venv run test bench clean
+
+setup: system $(VENV)/.installed
+
+# Debian packages: installed only when one is missing, so reruns stay fast.
+system:
+	@installed=$$(dpkg-query -W -f='$${Status}\n' $(APT_PACKAGES) 2>/dev/null | grep -c 'install ok installed'); \
+	if [ "$$installed" -ne "$(words $(APT_PACKAGES))" ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+# The main job on the bundled sample book: register → separator sheets → process → status → export.
+run: setup
+	rm -rf $(SAMPLE_OUT) && mkdir -p $(SAMPLE_OUT)
+	export STATION_HOME=$(CURDIR)/$(SAMPLE_OUT)/home; \
+	$(VENV)/bin/station book add KS.2017.01 --register $(SAMPLE)/register.xlsx && \
+	$(VENV)/bin/station separators KS.2017.01 -o $(SAMPLE_OUT)/separators.pdf && \
+	$(VENV)/bin/station process $(SAMPLE)/captures && \
+	$(VENV)/bin/station status KS.2017.01 && \
+	$(VENV)/bin/station export KS.2017.01 -o $(SAMPLE_OUT)
+	@echo "Kết quả / output: $(SAMPLE_OUT)/KS.2017.01.zip và $(SAMPLE_OUT)/KS.2017.01.xlsx"
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,390 @@
+"""Page geometry: find the sheet in a capture, measure skew and orientation, straighten.
+
+All functions take RGB (or grey) uint8 arrays and the capture's dpi, and return frozen dataclasses so
+each step can be tested and benchmarked alone. `straighten` chains them.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pytesseract
+from PIL import Image
+
+from pipeline.settings import PageSettings
+
+MM_PER_INCH = 25.4
+
+# Sheet finding runs on a coarse copy: the sheet edge only needs ~0.5 mm precision.
+SHEET_WORK_DPI = 50.0
+# Dark regions narrower than this are ink or ruled lines, not cradle/lid/table.
+SHEET_MIN_BORDER_MM = 3.0
+# Below this share of the capture, a dark area touching the edge is not a border (shadow, speck).
+SHEET_MIN_BORDER_SHARE = 0.005
+# Pull the crop this far inside the detected paper edge, past the edge shadow.
+SHEET_INSET_MM = 1.0
+
+# Skew search: 100 dpi keeps text lines several pixels tall, enough for a 0.05° fine step.
+SKEW_WORK_DPI = 100.0
+SKEW_COARSE_STEP = 0.5
+SKEW_FINE_STEP = 0.05
+SKEW_MAX_POINTS = 200_000
+# Fewer ink pixels than this share of the page: nothing to measure a skew on.
+SKEW_MIN_INK_SHARE = 0.001
+# Below this confidence the skew is not applied (blank or pictorial page).
+SKEW_MIN_CONFIDENCE = 0.1
+
+# Tesseract OSD: ~150 dpi binarised is what it needs for reliable confidences and keeps a call ~1 s.
+OSD_WORK_DPI = 150.0
+OSD_TIMEOUT_S = 15.0
+# Tesseract's orientation_conf; OCRmyPDF-style threshold, calibrated on cardinal.pdf and rendered
+# register pages (correct answers score 5-30, wrong or textless pages mostly below 2).
+OSD_MIN_CONFIDENCE = 2.0
+
+# A row/column counts as dark frame when most of it is much darker than the paper.
+EDGE_DARK_SHARE = 0.6
+EDGE_MAX_TRIM_SHARE = 0.15
+
+
+@dataclass(frozen=True)
+class SheetBox:
+    """The sheet inside a capture, in capture pixel coordinates."""
+    # Corners (x, y), order: top-left, top-right, bottom-right, bottom-left of the sheet as seen.
+    corners: tuple[tuple[float, float], ...]
+    # Convex outline of the paper, pulled ~1 mm inside its edge: what is kept of the capture.
+    outline: tuple[tuple[float, float], ...]
+    center: tuple[float, float]
+    size: tuple[float, float]  # (width, height) of the rotated rectangle
+    angle_deg: float  # counter-clockwise angle of the sheet's top edge, like the skew
+    border_found: bool  # False: no dark surround, the whole capture is the sheet
+    paper_rgb: tuple[int, int, int]  # typical paper colour, used to fill exposed corners
+
+
+@dataclass(frozen=True)
+class Skew:
+    # Counter-clockwise angle of the text lines as seen (cv2 convention); correct by rotating -angle.
+    angle_deg: float
+    confidence: float  # 0 (no text / flat profile) .. 1 (sharp, unique peak)
+    ink_share: float
+
+
+@dataclass(frozen=True)
+class Orientation:
+    rotation: int  # clockwise degrees to apply so text reads upright: 0, 90, 180, 270
+    confidence: float  # Tesseract orientation_conf (0 if OSD failed)
+    confident: bool  # False: no rotation applied, caller decides whether the page is doubtful
+    seconds: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EdgeBands:
+    """Width in pixels of a dark frame along each edge (0 = clean)."""
+    top: int
+    bottom: int
+    left: int
+    right: int
+
+    @property
+    def clean(self) -> bool:
+        return self.top == self.bottom == self.left == self.right == 0
+
+
+@dataclass(frozen=True, eq=False)
+class Straightened:
+    image: np.ndarray
+    skew_deg: float  # skew measured (and removed), counter-clockwise positive
+    skew_confidence: float
+    rotation: int  # clockwise quarter turn applied after deskew
+    orientation_confident: bool
+    orientation_confidence: float
+    sheet_box: SheetBox
+    border_removed: bool
+    trimmed: EdgeBands  # dark bands cut off by the final check
+    seconds: dict[str, float]
+
+
+def _scaled(img: np.ndarray, dpi: float, work_dpi: float) -> tuple[np.ndarray, float]:
+    scale = min(1.0, work_dpi / dpi)
+    if scale >= 1.0:
+        return img, 1.0
+    h, w = img.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA), scale
+
+
+def _grey(img: np.ndarray) -> np.ndarray:
+    return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+
+
+def _value(img: np.ndarray) -> np.ndarray:
+    # Brightness as max channel: red seals and blue ink stay "bright" like paper, the cradle does not.
+    return img if img.ndim == 2 else img.max(axis=2)
+
+
+def _paper_level_and_threshold(value: np.ndarray) -> tuple[float, float]:
+    otsu, _ = cv2.threshold(value, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bright = value[value > otsu]
+    paper = float(np.median(bright)) if bright.size else 255.0
+    # A cradle/lid is far darker than paper; Otsu alone would split a blank page's lighting gradient.
+    return paper, min(float(otsu), 0.6 * paper)
+
+
+def find_sheet(img: np.ndarray, dpi: float) -> SheetBox:
+    """Locate the sheet: the capture minus the dark surround that touches the image edge."""
+    small, scale = _scaled(img, dpi, SHEET_WORK_DPI)
+    value = _value(small)
+    h, w = value.shape
+    paper, thr = _paper_level_and_threshold(value)
+    dark = (value < thr).astype(np.uint8)
+    k = max(3, int(round(SHEET_MIN_BORDER_MM * dpi * scale / MM_PER_INCH)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    wide = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
+    n, labels = cv2.connectedComponents(wide, connectivity=4)
+    edge_labels = np.unique(np.concatenate(
+        [labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    edge_labels = edge_labels[edge_labels != 0]
+    background = np.isin(labels, edge_labels).astype(np.uint8)
+    # Opening rounds off the sharp dark wedges at a skewed sheet's corners; give them back so the
+    # sheet rectangle's angle is not pulled by the corners.
+    background = (background | (cv2.dilate(background, kernel) & dark)).astype(bool)
+    paper_rgb = _paper_rgb(small, ~background if background.any() else None, thr)
+    full_h, full_w = img.shape[:2]
+    if background.mean() < SHEET_MIN_BORDER_SHARE:
+        return _whole(full_w, full_h, paper_rgb)
+    sheet = (~background).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(sheet, connectivity=4)
+    if n < 2:
+        return _whole(full_w, full_h, paper_rgb)
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    sheet = (labels == biggest).astype(np.uint8)
+    hull = cv2.convexHull(cv2.findNonZero(sheet))
+    rect = cv2.minAreaRect(hull.reshape(-1, 2).astype(np.float32))
+    # The outline kept is the hull pulled in past the paper edge and its shadow line.
+    filled = cv2.fillPoly(np.zeros_like(sheet), [hull], 1)
+    inset = max(1, int(round(SHEET_INSET_MM * dpi * scale / MM_PER_INCH)))
+    filled = cv2.erode(filled, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inset + 1,) * 2))
+    pts = cv2.findNonZero(filled)
+    if pts is None:
+        return _whole(full_w, full_h, paper_rgb)
+    outline = cv2.convexHull(pts).reshape(-1, 2).astype(np.float64)
+    # Pixel centres -> pixel-edge coordinates, then back to capture scale.
+    to_full = lambda p: (np.asarray(p, np.float64) + 0.5) / scale  # noqa: E731
+    corners = _order_corners(to_full(cv2.boxPoints(rect)))
+    tl, tr, br, bl = corners
+    width = float(np.hypot(*(tr - tl)))
+    height = float(np.hypot(*(bl - tl)))
+    angle = float(np.degrees(np.arctan2(-(tr[1] - tl[1]), tr[0] - tl[0])))
+    center = corners.mean(axis=0)
+    return SheetBox(
+        corners=tuple((float(x), float(y)) for x, y in corners),
+        outline=tuple((float(x), float(y)) for x, y in to_full(outline)),
+        center=(float(center[0]), float(center[1])),
+        size=(width, height), angle_deg=angle, border_found=True, paper_rgb=paper_rgb)
+
+
+def _whole(w: int, h: int, paper_rgb: tuple[int, int, int]) -> SheetBox:
+    corners = ((0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h)))
+    return SheetBox(corners=corners, outline=corners, center=(w / 2, h / 2), size=(float(w), float(h)),
+                    angle_deg=0.0, border_found=False, paper_rgb=paper_rgb)
+
+
+def _paper_rgb(small: np.ndarray, sheet_mask: np.ndarray | None, thr: float
+               ) -> tuple[int, int, int]:
+    px = small.reshape(-1, 1) if small.ndim == 2 else small.reshape(-1, small.shape[2])
+    value = px.max(axis=1)
+    keep = value >= max(thr, np.percentile(value, 50))
+    if sheet_mask is not None:
+        keep &= sheet_mask.reshape(-1)
+    if not keep.any():
+        keep = np.ones_like(value, bool)
+    med = np.median(px[keep], axis=0)
+    if med.size == 1:
+        return (int(med[0]),) * 3
+    return (int(med[0]), int(med[1]), int(med[2]))
+
+
+def _order_corners(c: np.ndarray) -> np.ndarray:
+    # Top-left has the smallest x+y, bottom-right the largest; top-right the smallest y-x.
+    s = c.sum(axis=1)
+    d = c[:, 1] - c[:, 0]
+    return np.array([c[np.argmin(s)], c[np.argmin(d)], c[np.argmax(s)], c[np.argmax(d)]],
+                    dtype=np.float64)
+
+
+def _ink_mask(grey_small: np.ndarray, dpi_small: float) -> np.ndarray:
+    # Local threshold: ink is darker than its ~4 mm neighbourhood, whatever the paper tone.
+    block = max(3, int(round(4 * dpi_small / MM_PER_INCH)) | 1)
+    return cv2.adaptiveThreshold(grey_small, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
+                                 cv2.THRESH_BINARY_INV, block, 20)
+
+
+def measure_skew(img: np.ndarray, dpi: float, max_deg: float = 10.0) -> Skew:
+    """Skew of text lines and ruled lines by projection profiles, coarse then fine search.
+
+    Both row and column profiles are scored, so the result is also right for pages fed sideways
+    (skew is measured modulo 90°).
+    """
+    small, scale = _scaled(_grey(img), dpi, SKEW_WORK_DPI)
+    ink = _ink_mask(small, dpi * scale)
+    ys, xs = np.nonzero(ink)
+    share = ys.size / ink.size
+    if share < SKEW_MIN_INK_SHARE or max_deg <= 0:
+        return Skew(0.0, 0.0, share)
+    if ys.size > SKEW_MAX_POINTS:
+        pick = np.random.default_rng(0).choice(ys.size, SKEW_MAX_POINTS, replace=False)
+        ys, xs = ys[pick], xs[pick]
+    ys = ys.astype(np.float64) - ink.shape[0] / 2
+    xs = xs.astype(np.float64) - ink.shape[1] / 2
+
+    def score(deg: float) -> float:
+        t = np.radians(deg)
+        c, s = np.cos(t), np.sin(t)
+        total = 0.0
+        # Rows of text rotated counter-clockwise by t lie on y*cos + x*sin = const.
+        for proj in (ys * c + xs * s, xs * c - ys * s):
+            hist = np.bincount(np.round(proj - proj.min()).astype(np.int64))
+            total += float(np.sum(np.diff(hist.astype(np.float64)) ** 2))
+        return total
+
+    coarse = np.arange(-max_deg, max_deg + 1e-9, SKEW_COARSE_STEP)
+    coarse_scores = np.array([score(a) for a in coarse])
+    best = float(coarse[np.argmax(coarse_scores)])
+    fine = np.arange(best - SKEW_COARSE_STEP, best + SKEW_COARSE_STEP + 1e-9, SKEW_FINE_STEP)
+    fine_scores = np.array([score(a) for a in fine])
+    i = int(np.argmax(fine_scores))
+    angle = float(fine[i])
+    if 0 < i < len(fine) - 1:
+        # Parabola through the peak and its neighbours: sub-step precision for free.
+        a, b, c = fine_scores[i - 1], fine_scores[i], fine_scores[i + 1]
+        denom = a - 2 * b + c
+        if denom < 0:
+            angle += 0.5 * (a - c) / denom * SKEW_FINE_STEP
+    angle = float(np.clip(angle, -max_deg, max_deg))
+    peak = float(fine_scores[i])
+    confidence = float(np.clip(1.0 - np.median(coarse_scores) / peak, 0.0, 1.0)) if peak > 0 else 0.0
+    return Skew(angle, confidence, share)
+
+
+def detect_orientation(img: np.ndarray, dpi: float, timeout_s: float = OSD_TIMEOUT_S
+                       ) -> Orientation:
+    """Quarter-turn orientation by Tesseract OSD on a ~150 dpi binarised copy."""
+    start = time.perf_counter()
+    small, scale = _scaled(_grey(img), dpi, OSD_WORK_DPI)
+    # Black text on pure white: OSD's own thresholding is slower and worse on tinted paper.
+    binary = 255 - _ink_mask(small, dpi * scale)
+    try:
+        osd = pytesseract.image_to_osd(
+            Image.fromarray(binary), config=f"--psm 0 --dpi {int(round(dpi * scale))}",
+            output_type=pytesseract.Output.DICT, timeout=timeout_s)
+    except (pytesseract.TesseractError, RuntimeError) as exc:
+        # Too few characters, or timeout: no evidence either way.
+        return Orientation(0, 0.0, False, time.perf_counter() - start, str(exc).strip()[:200])
+    conf = float(osd.get("orientation_conf", 0.0))
+    rotate = int(osd.get("rotate", 0)) % 360
+    confident = conf >= OSD_MIN_CONFIDENCE
+    return Orientation(rotate if confident else 0, conf, confident, time.perf_counter() - start)
+
+
+def rotate_quarter(img: np.ndarray, clockwise_deg: int) -> np.ndarray:
+    k = (clockwise_deg // 90) % 4
+    return img if k == 0 else np.ascontiguousarray(np.rot90(img, -k))
+
+
+def dark_edges(img: np.ndarray, paper_level: float | None = None) -> EdgeBands:
+    """Width of the dark frame along each edge: rows/columns mostly much darker than paper."""
+    if paper_level is None:
+        paper_level, _ = _paper_level_and_threshold(_value(_scaled(img, 4.0, 1.0)[0]))
+    limit_dark = 0.5 * paper_level
+    h, w = img.shape[:2]
+
+    def value(line: np.ndarray) -> np.ndarray:
+        return line.max(axis=-1) if img.ndim == 3 else line
+
+    def run(line_at, count: int) -> int:
+        # Walk inward only while lines are dark: a clean edge costs one row or column.
+        limit = int(count * EDGE_MAX_TRIM_SHARE)
+        n = 0
+        while n < limit and (value(line_at(n)) < limit_dark).mean() > EDGE_DARK_SHARE:
+            n += 1
+        return n if n < limit else 0  # a "frame" this wide is content, not a frame
+
+    return EdgeBands(top=run(lambda i: img[i], h), bottom=run(lambda i: img[h - 1 - i], h),
+                     left=run(lambda i: img[:, i], w), right=run(lambda i: img[:, w - 1 - i], w))
+
+
+def straighten(img_rgb: np.ndarray, dpi: float, settings: PageSettings) -> Straightened:
+    """Crop to the sheet, deskew with paper fill, fix the quarter turn, trim any dark frame."""
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    box = find_sheet(img_rgb, dpi)
+    times["sheet"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    crop, offset = _crop_to_sheet(img_rgb, box)
+    times["crop"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    skew = measure_skew(crop, dpi, settings.max_deskew_deg)
+    times["skew"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    angle = skew.angle_deg if skew.confidence >= SKEW_MIN_CONFIDENCE else 0.0
+    page = _deskew_and_cut(crop, offset, box, angle)
+    times["deskew"] = time.perf_counter() - t0
+
+    rotation, confident, osd_conf = 0, True, 0.0
+    if settings.fix_orientation:
+        orient = detect_orientation(page, dpi)
+        times["orientation"] = orient.seconds
+        rotation, confident, osd_conf = orient.rotation, orient.confident, orient.confidence
+        page = rotate_quarter(page, rotation)
+
+    t0 = time.perf_counter()
+    bands = dark_edges(page, paper_level=float(max(box.paper_rgb)))
+    h, w = page.shape[:2]
+    page = page[bands.top:h - bands.bottom, bands.left:w - bands.right]
+    times["trim"] = time.perf_counter() - t0
+    return Straightened(
+        image=np.ascontiguousarray(page), skew_deg=angle, skew_confidence=skew.confidence,
+        rotation=rotation, orientation_confident=confident, orientation_confidence=osd_conf,
+        sheet_box=box, border_removed=box.border_found, trimmed=bands, seconds=times)
+
+
+def _crop_to_sheet(img: np.ndarray, box: SheetBox) -> tuple[np.ndarray, tuple[int, int]]:
+    """Axis-aligned crop around the sheet with everything outside it painted paper colour."""
+    if not box.border_found:
+        return img, (0, 0)
+    h, w = img.shape[:2]
+    c = np.array(box.outline)
+    x0, y0 = max(0, int(np.floor(c[:, 0].min()))), max(0, int(np.floor(c[:, 1].min())))
+    x1, y1 = min(w, int(np.ceil(c[:, 0].max()))), min(h, int(np.ceil(c[:, 1].max())))
+    crop = img[y0:y1, x0:x1].copy()
+    outside = np.full(crop.shape[:2], 255, np.uint8)
+    cv2.fillPoly(outside, [np.round(c - (x0, y0)).astype(np.int32)], 0)
+    crop[outside > 0] = box.paper_rgb if crop.ndim == 3 else max(box.paper_rgb)
+    return crop, (x0, y0)
+
+
+def _deskew_and_cut(crop: np.ndarray, offset: tuple[int, int], box: SheetBox, angle: float
+                    ) -> np.ndarray:
+    """Rotate by -angle about the sheet centre onto a canvas just holding the rotated outline.
+
+    Nothing of the sheet is cut: where the rotation exposes corners they get the paper colour, which
+    flattening later turns white like the rest of the paper.
+    """
+    if abs(angle) < 0.02:
+        return crop
+    fill = box.paper_rgb if crop.ndim == 3 else max(box.paper_rgb)
+    outline = np.array(box.outline) - offset
+    center = outline.mean(axis=0)
+    m = cv2.getRotationMatrix2D((float(center[0]), float(center[1])), -angle, 1.0)
+    moved = outline @ m[:, :2].T + m[:, 2]
+    x0, y0 = moved.min(axis=0)
+    x1, y1 = moved.max(axis=0)
+    m[:, 2] -= (x0, y0)
+    size = (max(1, int(round(x1 - x0))), max(1, int(round(y1 - y0))))
+    return cv2.warpAffine(crop, m, size, flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=fill)

@@ -1,0 +1,95 @@
+"""Decoding a captured image file into pixels, with its resolution.
+
+Captures come as JPEG, PNG or TIFF (multi-page included), from 150 to 600 dpi. Files without a
+resolution get one estimated from the sheet size, and the result says so.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+SUPPORTED_FORMATS = {"JPEG", "PNG", "TIFF", "MPO"}
+# A4's long side; captures are sheets of about this size (registers are A4 or a little larger).
+A4_LONG_IN = 297 / 25.4
+MIN_DPI, MAX_DPI = 70.0, 1200.0
+
+
+class ImageLoadError(ValueError):
+    """The file or frame cannot be decoded; the message says why, in a few words."""
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    format: str
+    frames: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    rgb: np.ndarray
+    dpi: float
+    dpi_estimated: bool
+
+
+def estimate_dpi(width: int, height: int) -> float:
+    """Resolution implied by a capture that shows one A4 sheet."""
+    return max(width, height) / A4_LONG_IN
+
+
+def inspect_file(path: Path, max_pixels: int) -> FileInfo:
+    """Check a file is an image we take, without decoding its pixels."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                fmt = im.format or "?"
+                frames = getattr(im, "n_frames", 1)
+                width, height = im.size
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ImageLoadError("ảnh quá lớn / image too large (decompression bomb guard)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageLoadError(f"không đọc được ảnh / not a readable image ({type(exc).__name__})") from None
+    if fmt not in SUPPORTED_FORMATS:
+        raise ImageLoadError(f"định dạng {fmt} không hỗ trợ / unsupported format {fmt}: dùng JPEG, PNG hoặc TIFF")
+    if width * height > max_pixels:
+        raise ImageLoadError(f"ảnh {width}×{height} vượt giới hạn {max_pixels} điểm ảnh / too many pixels")
+    return FileInfo(fmt, frames, width, height)
+
+
+def _file_dpi(im: Image.Image) -> float | None:
+    dpi = im.info.get("dpi")
+    if not dpi:
+        return None
+    try:
+        value = float(dpi[0])
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value if MIN_DPI <= value <= MAX_DPI else None
+
+
+def load_frame(path: Path, frame: int, max_pixels: int) -> LoadedImage:
+    """Decode one frame to RGB uint8, applying EXIF orientation from cameras."""
+    inspect_file(path, max_pixels)
+    try:
+        with Image.open(path) as im:
+            im.seek(frame)
+            dpi = _file_dpi(im)
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                # 16-bit greyscale: keep the top 8 bits of the range actually used.
+                arr = np.asarray(im, dtype=np.float32)
+                hi = float(arr.max()) or 1.0
+                im = Image.fromarray((arr * (255.0 / hi)).astype(np.uint8))
+            rgb = np.asarray(im.convert("RGB"))
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageLoadError(f"ảnh hỏng hoặc bị cắt cụt / corrupt or truncated image ({exc})") from None
+    height, width = rgb.shape[:2]
+    if dpi is None:
+        return LoadedImage(rgb, estimate_dpi(width, height), True)
+    return LoadedImage(rgb, dpi, False)

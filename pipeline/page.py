@@ -1,0 +1,104 @@
+"""One captured page in, one verdict and one clean, compressed page out.
+
+Steps, each a function of its own module: separator read (separator.py) → straighten: crop to the
+sheet, deskew, orientation (geometry.py) → blank check (blank.py) → paper flattening (tone.py) →
+encoding within the profile's budget (encode.py).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from pipeline import blank, encode, geometry, tone
+from pipeline.encode import EncodedImage
+from pipeline.load import load_frame
+from pipeline.separator import SeparatorPayload, has_separator_bands, read_separator
+from pipeline.settings import PageSettings
+
+PageVerdict = Literal["separator", "blank", "content", "doubtful"]
+UNREAD_SEPARATOR = "tờ phân cách không đọc được mã / separator sheet whose barcode cannot be read"
+
+
+@dataclass(frozen=True)
+class PageResult:
+    verdict: PageVerdict
+    # Content and doubtful pages: the page as it goes into the PDF. Separators and blanks: a small
+    # preview for the operator, never put into a PDF.
+    image: EncodedImage
+    reason: str | None = None
+    separator: SeparatorPayload | None = None
+    separator_text: str | None = None
+    input_dpi: float = 0.0
+    dpi_estimated: bool = False
+    skew_deg: float = 0.0
+    rotation: int = 0
+    border_removed: bool = False
+    orientation_confident: bool = True
+    ink_ratio: float | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def preview_settings(settings: PageSettings) -> PageSettings:
+    return settings.model_copy(update=dict(mode="grey", dpi=75, min_dpi=72, page_target_kb=25,
+                                           page_max_kb=60, jpeg_quality_min=30, jpeg_quality_max=70))
+
+
+class _Clock:
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = round(now - self._last, 4)
+        self._last = now
+
+
+def process_page(rgb: np.ndarray, dpi: float, settings: PageSettings, dpi_estimated: bool = False) -> PageResult:
+    clock = _Clock()
+    common = dict(input_dpi=dpi, dpi_estimated=dpi_estimated)
+    found = read_separator(rgb, dpi)
+    clock.lap("separator")
+    if found.payload is not None:
+        preview = encode.encode_page(rgb, dpi, preview_settings(settings))
+        clock.lap("encode")
+        return PageResult("separator", preview, separator=found.payload,
+                          separator_text=found.decoded[0], seconds=clock.seconds, **common)
+
+    straight = geometry.straighten(rgb, dpi, settings)
+    clock.lap("straighten")
+    measured = dict(skew_deg=straight.skew_deg, rotation=straight.rotation,
+                    border_removed=straight.border_removed,
+                    orientation_confident=straight.orientation_confident, **common)
+    page = straight.image
+    if found.problem is not None or has_separator_bands(page, dpi):
+        reason = (f"tờ phân cách có mã không hợp lệ / invalid separator: {found.problem}"
+                  if found.problem else UNREAD_SEPARATOR)
+        image = encode.encode_page(page, dpi, settings)
+        clock.lap("encode")
+        return PageResult("doubtful", image, reason=reason, separator_text=(found.decoded or (None,))[0],
+                          seconds=clock.seconds, **measured)
+
+    empty = blank.is_blank(page, dpi, settings)
+    clock.lap("blank")
+    if empty.blank:
+        preview = encode.encode_page(page, dpi, preview_settings(settings))
+        clock.lap("encode")
+        return PageResult("blank", preview, ink_ratio=empty.ink_ratio, seconds=clock.seconds, **measured)
+
+    if settings.flatten_background:
+        page = tone.flatten_background(page)
+        clock.lap("flatten")
+    image = encode.encode_page(page, dpi, settings)
+    clock.lap("encode")
+    return PageResult("content", image, ink_ratio=empty.ink_ratio, seconds=clock.seconds, **measured)
+
+
+def process_file(path: Path, frame: int, settings: PageSettings) -> PageResult:
+    """Worker entry point: decode one stored capture and process it. Raises ImageLoadError."""
+    loaded = load_frame(path, frame, settings.max_pixels)
+    return process_page(loaded.rgb, loaded.dpi, settings, loaded.dpi_estimated)

@@ -1,0 +1,46 @@
+"""Page-processing settings: the `page:` section of a profile.
+
+Kept in pipeline/ so each step can be called and tested alone; the station loads them from
+profiles/*.yaml and validates them with these models.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+OutputMode = Literal["color", "grey", "bilevel"]
+
+
+class PageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: OutputMode = "color"
+    # Resolution written to the PDF; the size search may go down to `min_dpi`, never below.
+    dpi: int = Field(200, ge=72, le=600)
+    min_dpi: int = Field(200, ge=72, le=600)
+    # Budget for one encoded page; the encoder picks the best quality that fits.
+    page_target_kb: float = Field(110, gt=0)
+    page_max_kb: float = Field(200, gt=0)
+    jpeg_quality_max: int = Field(85, ge=10, le=95)
+    jpeg_quality_min: int = Field(30, ge=5, le=95)
+    # Blank page: share of the sheet covered by ink below which a page counts as blank.
+    blank_ink_ratio: float = Field(0.0015, ge=0, le=0.2)
+    max_deskew_deg: float = Field(10.0, ge=0, le=45)
+    # Flatten paper tone to white so compression spends bytes on ink.
+    flatten_background: bool = True
+    # Use Tesseract's orientation detection to fix pages fed sideways or upside down.
+    fix_orientation: bool = True
+    # Pixel limit for one capture (decompression-bomb guard).
+    max_pixels: int = Field(200_000_000, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PageSettings":
+        if self.min_dpi > self.dpi:
+            raise ValueError(f"min_dpi ({self.min_dpi}) is above dpi ({self.dpi})")
+        if self.page_target_kb > self.page_max_kb:
+            raise ValueError(
+                f"page_target_kb ({self.page_target_kb}) is above page_max_kb ({self.page_max_kb})")
+        if self.jpeg_quality_min > self.jpeg_quality_max:
+            raise ValueError("jpeg_quality_min is above jpeg_quality_max")
+        return self

@@ -1,0 +1,169 @@
+"""The catalog: books, entries, batches, captures, pages, scans of entries and PDFs.
+
+SQLite in the station home, through SQLAlchemy, so that a shared PostgreSQL can replace it without
+rewriting this module. Capture order (the order pages came off the scanner) is kept apart from book
+order (the entry and position a page is assigned to).
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, Integer, String,
+                        UniqueConstraint, create_engine, event, select)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Verdict(str, enum.Enum):
+    separator = "separator"
+    blank = "blank"
+    content = "content"
+    doubtful = "doubtful"
+    quarantined = "quarantined"
+
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    book_type: Mapped[str] = mapped_column(String(4))
+    year: Mapped[int]
+    volume: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The register as imported, kept in the home so export can give back its rows unchanged.
+    register_file: Mapped[str | None] = mapped_column(String(300))
+    register_sha256: Mapped[str | None] = mapped_column(String(64))
+    entries: Mapped[list[Entry]] = relationship(back_populates="book", order_by="Entry.number",
+                                                cascade="all, delete-orphan")
+
+
+class Entry(Base):
+    __tablename__ = "entries"
+    __table_args__ = (UniqueConstraint("book_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    book_id: Mapped[str] = mapped_column(ForeignKey("books.id"), index=True)
+    number: Mapped[int]
+    reg_date: Mapped[date | None] = mapped_column(Date)
+    page_no: Mapped[str | None] = mapped_column(String(20))
+    register_row: Mapped[int | None]
+    book: Mapped[Book] = relationship(back_populates="entries")
+    scans: Mapped[list[Scan]] = relationship(back_populates="entry", order_by="Scan.id")
+    pdf: Mapped[Pdf | None] = relationship(back_populates="entry")
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(500))
+    profile: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    captures: Mapped[list[Capture]] = relationship(back_populates="batch", order_by="Capture.seq")
+
+
+class Capture(Base):
+    """One image as it came off the scanner (or one frame of a multi-page file), stored in the home."""
+    __tablename__ = "captures"
+    __table_args__ = (UniqueConstraint("batch_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    seq: Mapped[int]
+    source_name: Mapped[str] = mapped_column(String(500))
+    stored_file: Mapped[str] = mapped_column(String(300))
+    frame: Mapped[int] = mapped_column(default=0)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    batch: Mapped[Batch] = relationship(back_populates="captures")
+    page: Mapped[Page | None] = relationship(back_populates="capture")
+
+
+class Page(Base):
+    """What the pipeline made of a capture: verdict, measurements and the encoded image."""
+    __tablename__ = "pages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), unique=True)
+    verdict: Mapped[Verdict] = mapped_column(Enum(Verdict, native_enum=False, length=16))
+    # Why the page is doubtful or quarantined, or why it is held outside any entry.
+    reason: Mapped[str | None] = mapped_column(String(300))
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    image_file: Mapped[str | None] = mapped_column(String(300))
+    image_format: Mapped[str | None] = mapped_column(String(16))
+    image_bytes: Mapped[int | None]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    dpi: Mapped[float | None] = mapped_column(Float)
+    input_dpi: Mapped[float | None] = mapped_column(Float)
+    dpi_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    skew_deg: Mapped[float | None] = mapped_column(Float)
+    rotation: Mapped[int | None]
+    over_budget: Mapped[bool] = mapped_column(Boolean, default=False)
+    separator_text: Mapped[str | None] = mapped_column(String(200))
+    measures: Mapped[dict | None] = mapped_column(JSON)
+    capture: Mapped[Capture] = relationship(back_populates="page")
+
+
+class Scan(Base):
+    """One scanning of an entry: the pages after its separator sheet in one batch. An entry scanned
+    again has several; until the operator picks one (`chosen`), the entry is doubtful."""
+    __tablename__ = "scans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    separator_page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    chosen: Mapped[bool | None] = mapped_column(Boolean)
+    # A capture of this scan's stretch could not be read: a page (or a separator) may be missing.
+    damaged: Mapped[bool] = mapped_column(Boolean, default=False)
+    entry: Mapped[Entry] = relationship(back_populates="scans")
+    pages: Mapped[list[ScanPage]] = relationship(order_by="ScanPage.position", cascade="all, delete-orphan")
+
+
+class ScanPage(Base):
+    __tablename__ = "scan_pages"
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), primary_key=True)
+    position: Mapped[int]
+    page: Mapped[Page] = relationship()
+
+
+class Pdf(Base):
+    __tablename__ = "pdfs"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    file: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int]
+    bytes: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    entry: Mapped[Entry] = relationship(back_populates="pdf")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def open_catalog(home: Path) -> sessionmaker[Session]:
+    engine = create_engine(f"sqlite:///{home / 'catalog.sqlite'}")
+    event.listen(engine, "connect", _sqlite_pragmas)
+    Base.metadata.create_all(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def get_book(session: Session, book_id: str) -> Book | None:
+    return session.get(Book, book_id)
+
+
+def entry_by_number(session: Session, book_id: str, number: int) -> Entry | None:
+    return session.scalar(select(Entry).where(Entry.book_id == book_id, Entry.number == number))

@@ -1,0 +1,255 @@
+"""The `station` command line: the contract operators and scripts use."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from drivers.replay import EmptyFolderError, ReplayDriver
+from station import library
+from station.batch import BatchRunner
+from station.books import parse_entry_range
+from station.catalog import open_catalog
+from station.config import LoadedConfig, load_config
+from station.errors import InputError, StationError
+from station.storage import ensure_home, write_atomic
+
+STATUS_VI = {"done": "xong", "missing": "thiếu", "doubtful": "cần kiểm tra"}
+
+
+class Context:
+    def __init__(self, config: str | None, home: str | None):
+        self._config, self._home = config, home
+        self._cfg: LoadedConfig | None = None
+        self._sessions = None
+
+    @property
+    def cfg(self) -> LoadedConfig:
+        if self._cfg is None:
+            self._cfg = load_config(self._config, self._home)
+        return self._cfg
+
+    @property
+    def maker(self):
+        if self._sessions is None:
+            ensure_home(self.cfg.home)
+            self._sessions = open_catalog(self.cfg.home)
+        return self._sessions
+
+    def sessions(self):
+        return self.maker()
+
+
+class StationGroup(click.Group):
+    """Turns StationError into one line on stderr and its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except StationError as exc:
+            click.echo(f"Lỗi / error: {exc.message}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=StationGroup)
+@click.option("--config", envvar="STATION_CONFIG", type=click.Path(dir_okay=False),
+              help="config.yaml to use (default: ./config.yaml, then the one beside the program).")
+@click.option("--home", envvar="STATION_HOME", type=click.Path(file_okay=False),
+              help="Station home: catalog, pages, PDFs (overrides config.yaml).")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress details (never personal data).")
+@click.pass_context
+def main(ctx, config, home, verbose):
+    """Trạm số hóa Sổ hộ tịch / civil-status book scanning station."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(config, home)
+
+
+@main.group()
+def book():
+    """Sổ: thêm và liệt kê / books: add and list."""
+
+
+@book.command("add")
+@click.argument("book_id")
+@click.option("--register", "register", type=click.Path(dir_okay=False, path_type=Path),
+              help="The book's register: the Ministry's Excel template (.xlsx).")
+@click.option("--entries", help="Entry numbers when there is no register yet, e.g. 1-120.")
+@click.pass_obj
+def book_add(obj: Context, book_id, register, entries):
+    """Thêm một sổ / add a book, e.g. `station book add KS.2017.01 --register so.xlsx`."""
+    if bool(register) == bool(entries):
+        raise InputError("Cần đúng một trong --register hoặc --entries / give --register or --entries.")
+    numbers = parse_entry_range(entries) if entries else None
+    with obj.sessions() as session:
+        added = library.add_book(session, obj.cfg.home, book_id, register, numbers)
+        dated = sum(1 for e in added.entries if e.reg_date)
+        click.echo(f"Đã thêm sổ {added.id}: {len(added.entries)} trường hợp đăng ký "
+                   f"({dated} có ngày đăng ký) / book added.")
+
+
+@book.command("list")
+@click.pass_obj
+def book_list(obj: Context):
+    """Liệt kê các sổ / list books."""
+    from sqlalchemy import select
+    from station.catalog import Book
+    with obj.sessions() as session:
+        for item in session.scalars(select(Book).order_by(Book.id)):
+            click.echo(f"{item.id}\t{len(item.entries)}")
+
+
+def _numbers(text: str | None) -> list[int] | None:
+    return parse_entry_range(text) if text else None
+
+
+@main.command()
+@click.argument("book_id")
+@click.option("--entries", help="Only these entries, e.g. 5-9 (default: all).")
+@click.option("--shared", help="One shared-page sheet for these entries, e.g. 7-8.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def separators(obj: Context, book_id, entries, shared, output):
+    """In tờ phân cách / print separator sheets: one A4 page per entry."""
+    if entries and shared:
+        raise InputError("Dùng --entries hoặc --shared, không dùng cả hai / not both.")
+    shared_numbers = _numbers(shared)
+    if shared_numbers is not None and len(shared_numbers) < 2:
+        raise InputError("--shared cần ít nhất hai số / needs at least two entries, e.g. 7-8.")
+    with obj.sessions() as session:
+        data = library.separator_pdf(session, obj.cfg, book_id, _numbers(entries), shared_numbers)
+    write_atomic(output, data)
+    click.echo(f"Đã ghi tờ phân cách vào {output} / separator sheets written.")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--profile", help="Profile name from profiles/ (default from config.yaml).")
+@click.option("--workers", type=int, help="Worker processes (default: config, else one per core).")
+@click.pass_obj
+def process(obj: Context, folder: Path, profile, workers):
+    """Xử lý một thư mục ảnh đã quét / process a folder of captured images (name order = scan order)."""
+    profile_obj = obj.cfg.profile(profile)
+    if not folder.is_dir():
+        raise InputError(f"Không tìm thấy thư mục {folder} / folder not found.")
+    try:
+        driver = ReplayDriver(folder, profile_obj.page.max_pixels)
+    except EmptyFolderError:
+        raise InputError(f"Thư mục {folder} không có ảnh JPEG, PNG hay TIFF nào / no images in folder.") from None
+    runner = BatchRunner(obj.cfg, profile_obj, obj.maker, workers)
+    with click.progressbar(length=driver.expected(), label="Đang xử lý / processing",
+                           file=sys.stderr, show_pos=True) as bar:
+        summary = runner.run(driver, str(folder.resolve()), bar.update)
+    v = summary.verdicts
+    click.echo(f"Lô {summary.batch_id}: {summary.captures} ảnh — {v['content']} trang nội dung, "
+               f"{v['separator']} tờ phân cách, {v['blank']} trang trắng, {v['doubtful']} cần kiểm tra, "
+               f"{v['quarantined']} ảnh hỏng.")
+    for source, reason in summary.quarantined:
+        click.echo(f"  cách ly / quarantined {source}: {reason}")
+    if summary.dpi_estimated:
+        click.echo(f"  {len(summary.dpi_estimated)} ảnh không ghi độ phân giải, đã ước tính theo khổ A4 "
+                   f"/ no DPI in file, estimated from A4 size: {', '.join(summary.dpi_estimated[:5])}")
+    for reason, count in summary.held.items():
+        if count:
+            click.echo(f"  {count} trang chờ xác nhận / held: {reason}")
+    with obj.sessions() as session:
+        for book_id in sorted(summary.entries):
+            _print_report(library.book_report(session, library.require_book(session, book_id)))
+
+
+def _print_report(report: library.BookReport, detail: bool = False) -> None:
+    click.echo(f"Sổ {report.book}: {report.done}/{report.expected} xong, {report.missing} thiếu, "
+               f"{report.doubtful} cần kiểm tra; {report.pages} trang, {report.bytes / 1e6:.1f} MB")
+    for entry in report.entries:
+        if entry.status == "doubtful" or (detail and entry.status != "done"):
+            why = "; ".join(entry.reasons)
+            click.echo(f"  số {entry.number}: {STATUS_VI[entry.status]}{' — ' + why if why else ''}")
+
+
+@main.command()
+@click.argument("book_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def status(obj: Context, book_id, as_json):
+    """Tình trạng các sổ / per-book completeness."""
+    from sqlalchemy import select
+    from station.catalog import Book
+    with obj.sessions() as session:
+        books = ([library.require_book(session, book_id)] if book_id
+                 else list(session.scalars(select(Book).order_by(Book.id))))
+        reports = [library.book_report(session, b) for b in books]
+        held = library.held_page_count(session)
+    if as_json:
+        click.echo(json.dumps({"books": [r.as_dict(with_entries=bool(book_id)) for r in reports],
+                               "held_pages": held}, ensure_ascii=False, indent=1))
+        return
+    for report in reports:
+        _print_report(report, detail=bool(book_id))
+    if held:
+        click.echo(f"{held} trang nằm ngoài mọi trường hợp, chờ kiểm tra / pages held for review.")
+
+
+@main.command()
+@click.argument("book_id")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--profile", help="Profile whose naming rules apply (default from config.yaml).")
+@click.option("--allow-incomplete", is_flag=True, help="Export although entries are missing or doubtful.")
+@click.pass_obj
+def export(obj: Context, book_id, out_dir, profile, allow_incomplete):
+    """Xuất sổ / export a book: BOOK.zip (one PDF per entry) and BOOK.xlsx for the Ministry's tool."""
+    profile_obj = obj.cfg.profile(profile)
+    with obj.sessions() as session:
+        result = library.export_book(session, obj.cfg.home, profile_obj, book_id, out_dir, allow_incomplete)
+    click.echo(f"Đã xuất {len(result.files)} tệp PDF: {result.zip_path} và {result.xlsx_path}")
+
+
+@main.group()
+def entry():
+    """Trường hợp đăng ký / entries: review and correct."""
+
+
+@entry.command("show")
+@click.argument("book_id")
+@click.argument("number", type=int)
+@click.pass_obj
+def entry_show(obj: Context, book_id, number):
+    """Các lượt quét của một số / the scans of one entry."""
+    from station.catalog import entry_by_number
+    from station.entries import entry_state
+    with obj.sessions() as session:
+        item = entry_by_number(session, library.require_book(session, book_id).id, number)
+        if item is None:
+            raise InputError(f"Sổ {book_id} không có số {number} / no such entry.")
+        state = entry_state(item)
+        click.echo(f"Sổ {item.book_id} số {item.number}: {STATUS_VI[state.status]}")
+        for reason in state.reasons:
+            click.echo(f"  {reason}")
+        for scan in item.scans:
+            mark = {True: "đã chọn", False: "không dùng", None: "chưa chọn"}[scan.chosen]
+            click.echo(f"  lượt quét {scan.id} (lô {scan.batch_id}): {len(scan.pages)} trang, {mark}")
+
+
+@entry.command("pick")
+@click.argument("book_id")
+@click.argument("number", type=int)
+@click.argument("scan_id", type=int)
+@click.pass_obj
+def entry_pick(obj: Context, book_id, number, scan_id):
+    """Chọn một lượt quét khi một số được quét lại / pick the scan that counts after a rescan."""
+    with obj.sessions() as session:
+        item = library.pick_scan(session, obj.cfg.home, book_id, number, scan_id)
+        click.echo(f"Sổ {item.book_id} số {item.number}: dùng lượt quét {scan_id} / scan picked.")
+
+
+@main.command()
+@click.pass_obj
+def profiles(obj: Context):
+    """Liệt kê hồ sơ / list profiles."""
+    for name in obj.cfg.profile_names():
+        profile = obj.cfg.profile(name)
+        mark = " (mặc định)" if name == obj.cfg.settings.default_profile else ""
+        click.echo(f"{name}{mark}: {profile.page.mode}, {profile.page.dpi} dpi, "
+                   f"~{profile.page.page_target_kb:.0f} KB/trang")

@@ -1,0 +1,197 @@
+"""Book-level operations behind the CLI (and later the web API): add a book, separator sheets,
+status, picking between scans, export."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pipeline.separator import make_payload
+from station.books import BookId
+from station.catalog import Book, Capture, Entry, Page, Scan, Verdict, entry_by_number
+from station.config import LoadedConfig, Profile
+from station.entries import entry_state, write_entry_pdf
+from station.errors import BookError, IncompleteBookError, InputError
+from station.naming import NameNotReady, pdf_name
+from station.register import read_register
+from station.sheets import SheetSpec, render_sheets
+from station.storage import sha256_bytes, sha256_file, write_atomic
+from station.workbook import write_export_workbook
+
+
+def require_book(session: Session, book_id: str) -> Book:
+    canonical = str(BookId.parse(book_id))
+    book = session.get(Book, canonical)
+    if book is None:
+        raise BookError(f"Sổ {canonical} chưa có trong danh mục / book not in the catalog: "
+                        f"thêm bằng `station book add {canonical} --register TỆP.xlsx`.")
+    return book
+
+
+def add_book(session: Session, home: Path, book_id: str, register: Path | None,
+             numbers: list[int] | None) -> Book:
+    book_key = BookId.parse(book_id)
+    canonical = str(book_key)
+    if session.get(Book, canonical) is not None:
+        raise BookError(f"Sổ {canonical} đã có trong danh mục / book already in the catalog.")
+    book = Book(id=canonical, book_type=book_key.book_type, year=book_key.year, volume=book_key.volume)
+    if register is not None:
+        if not register.is_file():
+            raise InputError(f"Không tìm thấy sổ đăng ký {register} / register file not found.")
+        parsed = read_register(register, book_key)
+        data = register.read_bytes()
+        stored = home / "registers" / f"{canonical}.xlsx"
+        write_atomic(stored, data)
+        book.register_file = str(stored.relative_to(home))
+        book.register_sha256 = sha256_bytes(data)
+        for row in parsed.entries:
+            book.entries.append(Entry(number=row.number, reg_date=row.reg_date, page_no=row.page_no,
+                                      register_row=row.row_index))
+    else:
+        for number in numbers or []:
+            book.entries.append(Entry(number=number))
+    if not book.entries:
+        raise BookError(f"Sổ {canonical}: không có trường hợp đăng ký nào / no entries given.")
+    session.add(book)
+    session.commit()
+    return book
+
+
+def separator_pdf(session: Session, cfg: LoadedConfig, book_id: str, numbers: list[int] | None,
+                  shared: list[int] | None) -> bytes:
+    book = require_book(session, book_id)
+    type_name = cfg.settings.book_types.get(book.book_type, book.book_type)
+    by_number = {e.number: e for e in book.entries}
+    wanted = shared or numbers or sorted(by_number)
+    unknown = [n for n in wanted if n not in by_number]
+    if unknown:
+        raise BookError(f"Sổ {book.id}: không có số {', '.join(map(str, unknown[:10]))} trong sổ đăng ký "
+                        "/ entries not in the book's register.")
+    if shared:
+        groups = [tuple(sorted(set(shared)))]
+    else:
+        groups = [(n,) for n in sorted(set(wanted))]
+    specs = [SheetSpec(make_payload(book.id, group), type_name, book.year, book.volume,
+                       tuple(by_number[n].reg_date for n in group)) for group in groups]
+    return render_sheets(specs)
+
+
+@dataclass
+class EntryReport:
+    number: int
+    status: str
+    pages: int = 0
+    pdf_bytes: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BookReport:
+    book: str
+    expected: int
+    done: int
+    missing: int
+    doubtful: int
+    pages: int
+    bytes: int
+    entries: list[EntryReport]
+
+    def as_dict(self, with_entries: bool = True) -> dict:
+        data = asdict(self)
+        if not with_entries:
+            data.pop("entries")
+        return data
+
+
+def held_page_count(session: Session) -> int:
+    """Pages outside any entry waiting for the operator (before a separator, unreadable sheet...)."""
+    return session.scalar(select(func.count(Page.id)).where(Page.held.is_(True), Page.deleted.is_(False))) or 0
+
+
+def book_report(session: Session, book: Book) -> BookReport:
+    entries = []
+    for entry in book.entries:
+        state = entry_state(entry)
+        entries.append(EntryReport(entry.number, state.status, len(state.pages),
+                                   entry.pdf.bytes if entry.pdf else 0, state.reasons))
+    count = lambda status: sum(1 for e in entries if e.status == status)  # noqa: E731
+    return BookReport(book.id, len(entries), count("done"), count("missing"), count("doubtful"),
+                      sum(e.pages for e in entries), sum(e.pdf_bytes for e in entries), entries)
+
+
+def pick_scan(session: Session, home: Path, book_id: str, number: int, scan_id: int) -> Entry:
+    book = require_book(session, book_id)
+    entry = entry_by_number(session, book.id, number)
+    if entry is None:
+        raise BookError(f"Sổ {book.id} không có số {number} / no such entry.")
+    if scan_id not in {s.id for s in entry.scans}:
+        ids = ", ".join(str(s.id) for s in entry.scans) or "(không có)"
+        raise BookError(f"Sổ {book.id} số {number}: không có lượt quét {scan_id} / no such scan. "
+                        f"Các lượt quét / scans: {ids}.")
+    for scan in entry.scans:
+        scan.chosen = scan.id == scan_id
+    session.flush()
+    write_entry_pdf(session, home, entry)
+    session.commit()
+    return entry
+
+
+@dataclass
+class ExportResult:
+    zip_path: Path
+    xlsx_path: Path
+    files: dict[int, str]
+
+
+def export_book(session: Session, home: Path, profile: Profile, book_id: str, out_dir: Path,
+                allow_incomplete: bool = False) -> ExportResult:
+    book = require_book(session, book_id)
+    book_key = BookId.parse(book.id)
+    problems, names = [], {}
+    for entry in book.entries:
+        state = entry_state(entry)
+        if state.status != "done" or entry.pdf is None:
+            why = "; ".join(state.reasons) or ("thiếu / missing" if state.status == "missing" else state.status)
+            problems.append(f"số {entry.number}: {why}")
+            continue
+        try:
+            names[entry.number] = pdf_name(profile.naming, book_key, entry.number, entry.reg_date)
+        except NameNotReady:
+            problems.append(f"số {entry.number}: chưa có ngày đăng ký để đặt tên tệp / no registration date")
+    if problems and not allow_incomplete:
+        shown = "; ".join(problems[:15]) + (f" (và {len(problems) - 15} số khác)" if len(problems) > 15 else "")
+        raise IncompleteBookError(
+            f"Sổ {book.id} chưa xuất được / export refused, {len(problems)} trường hợp chưa xong: {shown}. "
+            "Quét bổ sung hoặc dùng --allow-incomplete.")
+    if not names:
+        raise IncompleteBookError(f"Sổ {book.id}: chưa có tệp PDF nào để xuất / nothing to export.")
+    if not book.register_file:
+        raise IncompleteBookError(f"Sổ {book.id} được thêm không kèm sổ đăng ký Excel: không xuất được "
+                                  "tệp Excel / book has no register to export.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    by_number = {e.number: e for e in book.entries}
+    buffer = io.BytesIO()
+    manifest = []
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for number, name in sorted(names.items()):
+            pdf = by_number[number].pdf
+            data = (home / pdf.file).read_bytes()
+            if sha256_bytes(data) != pdf.sha256:
+                raise IncompleteBookError(f"Sổ {book.id} số {number}: tệp PDF {pdf.file} không khớp mã kiểm "
+                                          "tra / PDF checksum mismatch. Chạy lại `station process` cho số này.")
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data)
+            manifest.append({"file": name, "sha256": pdf.sha256, "pages": pdf.pages, "bytes": pdf.bytes})
+        archive.writestr(zipfile.ZipInfo("manifest.json", date_time=(2000, 1, 1, 0, 0, 0)),
+                         json.dumps({"book": book.id, "files": manifest}, ensure_ascii=False, indent=1))
+    zip_path = out_dir / f"{book.id}.zip"
+    write_atomic(zip_path, buffer.getvalue())
+    register = read_register(home / book.register_file, book_key)
+    xlsx_path = out_dir / f"{book.id}.xlsx"
+    write_export_workbook(xlsx_path, register, names, profile.export.file_column)
+    return ExportResult(zip_path, xlsx_path, names)

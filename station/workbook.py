@@ -1,0 +1,154 @@
+"""Write the export workbook: the register as imported plus one column of PDF file names.
+
+Safety rules:
+- no formula from the input ever reaches the output: every text cell is written as a plain string
+  (inline string, data type "s"); text that Excel or a CSV consumer could take for a formula
+  (starting with = + - @ tab CR) also gets the quote-prefix style, so editing it in Excel keeps it
+  text. The written file is reloaded and refused if any cell is a formula.
+- the file is written atomically (temp file in the same folder, fsync, os.replace), mode 0600: it
+  holds citizens' personal data.
+
+Note: openpyxl spools each sheet's XML through a temporary file in the system temp folder (mode
+0600, removed after saving). Point TMPDIR at the station home if that matters.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import warnings
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+from station.register import Register
+
+DATE_FORMAT = "dd.mm.yyyy"
+DATETIME_FORMAT = "dd.mm.yyyy hh:mm:ss"
+RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters XML 1.0 (and so .xlsx) cannot hold; a register read from .xlsx never has them.
+_XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_EXCEL_MAX_TEXT = 32767
+
+
+def _text_cell(ws, text: str) -> WriteOnlyCell:
+    text = _XML_ILLEGAL_RE.sub("", text)[:_EXCEL_MAX_TEXT]
+    cell = WriteOnlyCell(ws)
+    cell.value = text
+    cell.data_type = "s"  # never "f" (formula) or "e" (error code): plain text
+    if text.startswith(RISKY_START):
+        cell.quotePrefix = True
+    return cell
+
+
+def _cell(ws, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (ArrayFormula, DataTableFormula)):
+        value = getattr(value, "text", None) or "="
+    if isinstance(value, str):
+        return _text_cell(ws, value)
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        return value
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(ws, value.replace(tzinfo=None))
+        has_time = (value.hour, value.minute, value.second, value.microsecond) != (0, 0, 0, 0)
+        cell.number_format = DATETIME_FORMAT if has_time else DATE_FORMAT
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(ws, value)
+        cell.number_format = DATE_FORMAT
+        return cell
+    if isinstance(value, (time, timedelta)):
+        return WriteOnlyCell(ws, value.replace(tzinfo=None) if isinstance(value, time) else value)
+    return _text_cell(ws, str(value))
+
+
+def _verify_no_formula(tmp_path: str, export_path: str) -> None:
+    with open(tmp_path, "rb") as fh:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            wb = load_workbook(fh, read_only=True, data_only=False)
+        try:
+            for ws in wb.worksheets:
+                for row in ws.iter_rows():
+                    for c in row:
+                        if getattr(c, "data_type", None) == "f" or isinstance(
+                                c.value, (ArrayFormula, DataTableFormula)):
+                            raise RuntimeError(
+                                f"Tệp xuất {export_path}: ô {c.coordinate} thành công thức; đã hủy "
+                                f"ghi / export {export_path}: cell {c.coordinate} became a formula; "
+                                f"write cancelled")
+        finally:
+            wb.close()
+
+
+def write_export_workbook(path: str | os.PathLike, register: Register, file_names: dict[int, str],
+                          file_column: str = "tenTepDinhKem") -> None:
+    """Write `register`'s header and entries (same columns, same order) plus `file_column`.
+
+    `file_names` maps registration number -> PDF file name; entries without one get an empty
+    cell. If the register already has a column named `file_column` (case-insensitive), that column
+    is filled instead of adding a second one. Raises ValueError for numbers not in the register.
+    """
+    path_s = os.fspath(path)
+    numbers = {e.number for e in register.entries}
+    unknown = sorted(n for n in file_names if n not in numbers)
+    if unknown:
+        shown = ", ".join(str(n) for n in unknown[:20]) + (" …" if len(unknown) > 20 else "")
+        raise ValueError(f"Tệp xuất {path_s}: số đăng ký không có trong sổ đăng ký: {shown} / export "
+                         f"{path_s}: registration numbers not in the register: {shown}")
+
+    width = len(register.header)
+    file_pos = register.column_index(file_column)
+    if file_pos is None:
+        file_pos = width
+        header = [*register.header, file_column]
+        unnamed = set(register.unnamed_columns)
+    else:
+        header = list(register.header)
+        unnamed = set(register.unnamed_columns) - {file_pos}
+
+    wb = Workbook(write_only=True)
+    try:
+        ws = wb.create_sheet(title=register.sheet)
+    except ValueError:
+        ws = wb.create_sheet(title="DangKy")
+    ws.append([None if i in unnamed else _text_cell(ws, h) for i, h in enumerate(header)])
+    for entry in register.entries:
+        values = list(entry.values[:width]) + [None] * (width - len(entry.values))
+        if file_pos == width:
+            values.append(None)
+        name = file_names.get(entry.number)
+        values[file_pos] = name if name else None
+        ws.append([_cell(ws, v) for v in values])
+
+    folder = os.path.dirname(os.path.abspath(path_s))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path_s)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o600)
+            wb.save(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _verify_no_formula(tmp, path_s)
+        os.replace(tmp, path_s)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
