@@ -145,8 +145,9 @@ _PLACES = [("Tân Phú", "Đức Hòa", "Long An"), ("Gio Mỹ", "Gio Linh", "Qu
            ("Triệu Thành", "Triệu Phong", "Quảng Trị"), ("Hải Thượng", "Hải Lăng", "Quảng Trị"),
            ("Cam Thành", "Cam Lộ", "Quảng Trị"), ("Đông Hợp", "Đông Hưng", "Thái Bình"),
            ("Đồng Tâm", "Yên Thế", "Bắc Giang"), ("Nghĩa Hòa", "Tư Nghĩa", "Quảng Ngãi")]
-_HAMLETS = ["An Lợi", "Phú Hậu", "Đông Xuân", "Tân Mỹ", "Hà Thanh", "Bích La", "Trung Chỉ",
-            "Xóm Mới", "Thôn 3", "Thôn 5", "Ấp Bình Tả", "Lộc Điền"]
+_HAMLETS = ["Thôn An Lợi", "Thôn Phú Hậu", "Thôn Đông Xuân", "Thôn Tân Mỹ", "Thôn Hà Thanh",
+            "Thôn Bích La", "Thôn Trung Chỉ", "Xóm Mới", "Thôn 3", "Thôn 5", "Ấp Bình Tả",
+            "Thôn Lộc Điền"]
 _NOTES = [
     "Cải chính ngày sinh theo Quyết định số {n}/QĐ-UBND ngày {d}",
     "Bổ sung thông tin dân tộc của người cha theo tờ khai ngày {d}",
@@ -248,7 +249,7 @@ def entry_details(entry: EntryInfo) -> dict[str, Any]:
         father = " ".join([surname] + father.split()[1:])
     mother = random_name(rr, female=True)
     has_father = rr.random() < 0.9
-    home = f"Thôn {rr.choice(_HAMLETS)}, {addr_tail}"
+    home = f"{rr.choice(_HAMLETS)}, {addr_tail}"
     where = rr.choice([f"Trạm y tế xã {xa}, huyện {huyen}, tỉnh {tinh}",
                        f"Bệnh viện đa khoa huyện {huyen}, tỉnh {tinh}",
                        f"Bệnh viện đa khoa tỉnh {tinh}", home])
@@ -329,8 +330,11 @@ class _Sheet:
         return self.font(name, pt).getlength(s) * 25.4 / self.dpi
 
     def text(self, x: float, y: float, s: str, name: str = _PRINT, pt: float = 11.0,
-             anchor: str = "ls", fill: tuple[int, int, int] | None = None) -> float:
-        """Printed text at baseline y; returns the x (mm) where it ends."""
+             anchor: str = "ls", fill: tuple[int, int, int] | None = None,
+             max_w: float | None = None) -> float:
+        """Printed text at baseline y (shrunk to fit max_w mm); returns the x (mm) where it ends."""
+        if max_w is not None and self.width_mm(s, name, pt) > max_w:
+            pt = pt * max_w / self.width_mm(s, name, pt)
         f = self.font(name, pt)
         self.d.text((self.px(x), self.px(y)), s, font=f, fill=fill or self.black, anchor=anchor)
         w = f.getlength(s) * 25.4 / self.dpi
@@ -341,7 +345,8 @@ class _Sheet:
         """Handwriting: glyph by glyph with a wandering baseline and uneven spacing."""
         pt = pt or self.hand_pt
         if max_w is not None and max_w > 0:
-            w = self.width_mm(s, self.hand_font, pt)
+            # 1.08: glyph spacing below is stretched by up to 10 %, so leave room for it.
+            w = self.width_mm(s, self.hand_font, pt) * 1.08
             if w > max_w:
                 pt = max(pt * 0.55, pt * max_w / w)
         f = self.font(self.hand_font, pt)
@@ -593,7 +598,7 @@ def _draw_continuation(s: _Sheet, entry: EntryInfo, det: dict[str, Any], page: i
             s.line(x, y0, x, y1, w=0.25)
         s.line(L, y0 + head, R, y0 + head, w=0.35)
         for (title, _), a, b in zip(cols, xs[:-1], xs[1:]):
-            s.text((a + b) / 2, y0 + 6.5, title, _PRINT_B, 9.5, anchor="ms")
+            s.text((a + b) / 2, y0 + 6.5, title, _PRINT_B, 9.5, anchor="ms", max_w=b - a - 2)
         for i in range(1, nrows):
             s.line(L, y0 + head + i * rh, R, y0 + head + i * rh, w=0.15)
         filled = rr.randint(1, 4)
@@ -774,8 +779,8 @@ def render_blank_page(dpi: int, seed: int, bleed_through: bool = False) -> np.nd
         entry = make_entries("KS", 2000 + rr.randrange(20), 1, 1, rr.randrange(1 << 30))[0]
         front, _ = _ink_layer(entry, 1, gdpi, rr)
         g = cv2.cvtColor(np.asarray(front), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-        g = cv2.GaussianBlur(g[:, ::-1], (0, 0), 1.2)
-        k = rng.uniform(0.05, 0.1)          # at most ~10 % darker: faint, as through thin paper
+        g = cv2.GaussianBlur(np.ascontiguousarray(g[:, ::-1]), (0, 0), 1.5)
+        k = rng.uniform(0.03, 0.07)         # at most ~7 % darker: faint, as through thin paper
         mult = np.clip((1.0 - k * (1.0 - g)) * 255.0, 0, 255).astype(np.uint8)
         W, H = page_size_px(dpi)
         mult = cv2.resize(mult, (W, H), interpolation=cv2.INTER_LINEAR)

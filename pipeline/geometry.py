@@ -23,6 +23,10 @@ SHEET_WORK_DPI = 50.0
 SHEET_MIN_BORDER_MM = 3.0
 # Below this share of the capture, a dark area touching the edge is not a border (shadow, speck).
 SHEET_MIN_BORDER_SHARE = 0.005
+# White-lid surround: only told from paper that is clearly tinted (OpenCV 8-bit Lab units).
+LID_MIN_PAPER_CHROMA = 10.0
+LID_CHROMA_GAP = 7.0
+LID_MAX_DARKER = 8
 # Pull the crop this far inside the detected paper edge, past the edge shadow.
 SHEET_INSET_MM = 1.0
 
@@ -133,24 +137,28 @@ def _paper_level_and_threshold(value: np.ndarray) -> tuple[float, float]:
 
 
 def find_sheet(img: np.ndarray, dpi: float) -> SheetBox:
-    """Locate the sheet: the capture minus the dark surround that touches the image edge."""
+    """Locate the sheet: the capture minus the surround (dark cradle/table, or a white scanner lid
+    around tinted paper) that touches the image edge."""
     small, scale = _scaled(img, dpi, SHEET_WORK_DPI)
     value = _value(small)
-    h, w = value.shape
     paper, thr = _paper_level_and_threshold(value)
-    dark = (value < thr).astype(np.uint8)
+    h, w = value.shape
+    centre = (slice(h // 4, h - h // 4), slice(w // 4, w - w // 4))
+    paper_rgb = _paper_rgb(small[centre], thr)
+    candidate = (value < thr).astype(np.uint8)
+    if small.ndim == 3:
+        candidate |= _lid_like(small, paper_rgb)
     k = max(3, int(round(SHEET_MIN_BORDER_MM * dpi * scale / MM_PER_INCH)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    wide = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
-    n, labels = cv2.connectedComponents(wide, connectivity=4)
+    wide = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, kernel)
+    _, labels = cv2.connectedComponents(wide, connectivity=4)
     edge_labels = np.unique(np.concatenate(
         [labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     edge_labels = edge_labels[edge_labels != 0]
     background = np.isin(labels, edge_labels).astype(np.uint8)
-    # Opening rounds off the sharp dark wedges at a skewed sheet's corners; give them back so the
+    # Opening rounds off the sharp wedges at a skewed sheet's corners; give them back so the
     # sheet rectangle's angle is not pulled by the corners.
-    background = (background | (cv2.dilate(background, kernel) & dark)).astype(bool)
-    paper_rgb = _paper_rgb(small, ~background if background.any() else None, thr)
+    background = (background | (cv2.dilate(background, kernel) & candidate)).astype(bool)
     full_h, full_w = img.shape[:2]
     if background.mean() < SHEET_MIN_BORDER_SHARE:
         return _whole(full_w, full_h, paper_rgb)
@@ -191,13 +199,27 @@ def _whole(w: int, h: int, paper_rgb: tuple[int, int, int]) -> SheetBox:
                     angle_deg=0.0, border_found=False, paper_rgb=paper_rgb)
 
 
-def _paper_rgb(small: np.ndarray, sheet_mask: np.ndarray | None, thr: float
-               ) -> tuple[int, int, int]:
+def _lid_like(small_rgb: np.ndarray, paper_rgb: tuple[int, int, int]) -> np.ndarray:
+    """Pixels as light as the paper but clearly more neutral: a white lid around yellowed paper.
+
+    White paper on a white lid cannot be told apart this way; then nothing is marked and the whole
+    capture stays the sheet.
+    """
+    lab = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2LAB).astype(np.int16)
+    paper = cv2.cvtColor(np.uint8([[paper_rgb]]), cv2.COLOR_RGB2LAB).astype(np.int16)[0, 0]
+    paper_chroma = float(np.hypot(paper[1] - 128, paper[2] - 128))
+    if paper_chroma < LID_MIN_PAPER_CHROMA:
+        return np.zeros(small_rgb.shape[:2], np.uint8)
+    chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+    lid = (lab[..., 0] >= paper[0] - LID_MAX_DARKER) & (chroma < paper_chroma - LID_CHROMA_GAP)
+    return lid.astype(np.uint8)
+
+
+def _paper_rgb(small: np.ndarray, thr: float) -> tuple[int, int, int]:
     px = small.reshape(-1, 1) if small.ndim == 2 else small.reshape(-1, small.shape[2])
     value = px.max(axis=1)
+    # The brighter half of the centre, past any ink: the paper.
     keep = value >= max(thr, np.percentile(value, 50))
-    if sheet_mask is not None:
-        keep &= sheet_mask.reshape(-1)
     if not keep.any():
         keep = np.ones_like(value, bool)
     med = np.median(px[keep], axis=0)
