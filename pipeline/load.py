@@ -53,7 +53,7 @@ def inspect_file(path: Path, max_pixels: int) -> FileInfo:
                 width, height = im.size
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ImageLoadError("ảnh quá lớn / image too large (decompression bomb guard)") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, TypeError) as exc:  # TypeError: truncated TIFF frames
         raise ImageLoadError(f"không đọc được ảnh / not a readable image ({type(exc).__name__})") from None
     if fmt not in SUPPORTED_FORMATS:
         raise ImageLoadError(f"định dạng {fmt} không hỗ trợ / unsupported format {fmt}: dùng JPEG, PNG hoặc TIFF")
@@ -87,7 +87,7 @@ def load_frame(path: Path, frame: int, max_pixels: int) -> LoadedImage:
                 hi = float(arr.max()) or 1.0
                 im = Image.fromarray((arr * (255.0 / hi)).astype(np.uint8))
             rgb = np.asarray(im.convert("RGB"))
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:
         raise ImageLoadError(f"ảnh hỏng hoặc bị cắt cụt / corrupt or truncated image ({exc})") from None
     height, width = rgb.shape[:2]
     if dpi is None:

@@ -136,7 +136,10 @@ class BatchRunner:
                     capture = Capture(batch_id=batch.id, seq=item.sequence, source_name=item.source,
                                       stored_file=rel, frame=item.frame, sha256=digest)
                     session.add(capture)
-                    session.commit()  # the capture is acknowledged only now
+                    session.commit()
+                    acknowledge = getattr(driver, "acknowledge", None)
+                    if acknowledge:  # stored and in the catalog: the device may let go of it now
+                        acknowledge(item)
                     future = pool.submit(_process, str(self.home / rel), item.frame, settings)
                     pending.append((capture.id, item.source, future))
                     while len(pending) > 2 * self.workers:
