@@ -143,18 +143,11 @@ def process(obj: Context, folder: Path, profile, workers):
     with click.progressbar(length=driver.expected(), label="Đang xử lý / processing",
                            file=sys.stderr, show_pos=True) as bar:
         summary = runner.run(driver, str(folder.resolve()), bar.update)
-    v = summary.verdicts
-    click.echo(f"Lô {summary.batch_id}: {summary.captures} ảnh — {v['content']} trang nội dung, "
-               f"{v['separator']} tờ phân cách, {v['blank']} trang trắng, {v['doubtful']} cần kiểm tra, "
-               f"{v['quarantined']} ảnh hỏng.")
-    for source, reason in summary.quarantined:
-        click.echo(f"  cách ly / quarantined {source}: {reason}")
-    if summary.dpi_estimated:
-        click.echo(f"  {len(summary.dpi_estimated)} ảnh không ghi độ phân giải, đã ước tính theo khổ A4 "
-                   f"/ no DPI in file, estimated from A4 size: {', '.join(summary.dpi_estimated[:5])}")
-    for reason, count in summary.held.items():
-        if count:
-            click.echo(f"  {count} trang chờ xác nhận / held: {reason}")
+    _print_summary(summary)
+    _print_books(obj, summary)
+
+
+def _print_books(obj: Context, summary) -> None:
     with obj.sessions() as session:
         for book_id in sorted(summary.entries):
             _print_report(library.book_report(session, library.require_book(session, book_id)))
@@ -167,6 +160,69 @@ def _print_report(report: library.BookReport, detail: bool = False) -> None:
         if entry.status == "doubtful" or (detail and entry.status != "done"):
             why = "; ".join(entry.reasons)
             click.echo(f"  số {entry.number}: {STATUS_VI[entry.status]}{' — ' + why if why else ''}")
+
+
+def _print_summary(summary) -> None:
+    v = summary.verdicts
+    click.echo(f"Lô {summary.batch_id}: {summary.captures} ảnh — {v['content']} trang nội dung, "
+               f"{v['separator']} tờ phân cách, {v['blank']} trang trắng, {v['doubtful']} cần kiểm tra, "
+               f"{v['quarantined']} ảnh hỏng.")
+    for source, reason in summary.quarantined:
+        click.echo(f"  cách ly / quarantined {source}: {reason}")
+    if summary.dpi_estimated:
+        click.echo(f"  {len(summary.dpi_estimated)} ảnh không ghi độ phân giải, đã ước tính theo khổ A4 "
+                   f"/ no DPI in file, estimated from A4 size: {', '.join(summary.dpi_estimated[:5])}")
+    for reason, count in summary.held.items():
+        if count:
+            click.echo(f"  {count} trang chờ xác nhận / held: {reason}")
+
+
+def _operator_prompt(event) -> bool:
+    """A device stopped (jam, cover open…): tell the operator, wait until they say go on."""
+    click.echo(f"\n⚠ {event.message}", err=True)
+    if not sys.stdin.isatty():
+        click.echo("Không có người vận hành ở bàn phím: dừng lô / no operator at the terminal: stopping.",
+                   err=True)
+        return False
+    return click.confirm("Tiếp tục quét? / continue", default=True, err=True)
+
+
+@main.command()
+@click.option("--device", required=True, help="SANE device name, e.g. `test:0` (see `station devices`).")
+@click.option("--source", type=click.Choice(["flatbed", "adf", "adf-duplex"]),
+              help="Flatbed (one sheet) or the document feeder (until it is empty).")
+@click.option("--resolution", type=int, default=300, show_default=True, help="Capture dpi.")
+@click.option("--profile", help="Profile name from profiles/ (default from config.yaml).")
+@click.pass_obj
+def scan(obj: Context, device, source, resolution, profile):
+    """Quét bằng máy quét SANE / scan from a SANE device, in the foreground."""
+    from drivers.sane_driver import SaneDriverError, SaneDriver
+    profile_obj = obj.cfg.profile(profile)
+    mode = "color" if profile_obj.page.mode == "color" else "gray"
+    try:
+        driver = SaneDriver(device, source=source, mode=mode, resolution=resolution,
+                            wait_for_operator=_operator_prompt)
+    except SaneDriverError as exc:
+        raise InputError(f"Máy quét {device}: {exc}") from None
+    with driver:
+        runner = BatchRunner(obj.cfg, profile_obj, obj.maker)
+        summary = runner.run(driver, f"sane:{device}")
+    _print_summary(summary)
+    for event in summary.events:
+        click.echo(f"  sự cố máy quét / device event: {event.message}")
+    _print_books(obj, summary)
+
+
+@main.command()
+@click.option("--all", "everywhere", is_flag=True, help="Also look for network scanners (slow).")
+def devices(everywhere):
+    """Liệt kê máy quét / list SANE scanners."""
+    from drivers.sane_driver import list_devices
+    found = list_devices(local_only=not everywhere)
+    for device in found:
+        click.echo(str(device))
+    if not found:
+        click.echo("Không thấy máy quét nào / no scanner found: kiểm tra cáp, nguồn và `scanimage -L`.")
 
 
 @main.command()
