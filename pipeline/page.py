@@ -91,11 +91,24 @@ def process_page(rgb: np.ndarray, dpi: float, settings: PageSettings, dpi_estima
         return PageResult("blank", preview, ink_ratio=empty.ink_ratio, seconds=clock.seconds, **measured)
 
     if settings.flatten_background:
-        page = tone.flatten_background(page)
+        page = tone.flatten_background(page, dpi)
         clock.lap("flatten")
     image = encode.encode_page(page, dpi, settings)
     clock.lap("encode")
-    return PageResult("content", image, ink_ratio=empty.ink_ratio, seconds=clock.seconds, **measured)
+    return PageResult("content", image, reason=_content_warning(dpi, image, settings),
+                      ink_ratio=empty.ink_ratio, seconds=clock.seconds, **measured)
+
+
+def _content_warning(dpi: float, image: EncodedImage, settings: PageSettings) -> str | None:
+    warnings = []
+    # Upsampling fills the profile's dpi with pixels but adds no detail: the page must be rescanned.
+    if dpi < settings.min_dpi * 0.97:
+        warnings.append(f"quét ở {dpi:.0f} dpi, dưới mức tối thiểu {settings.min_dpi} dpi của hồ sơ: quét lại "
+                        "/ captured below the profile's minimum resolution")
+    if image.over_budget:
+        warnings.append(f"trang {image.kb:.0f} KB, vượt giới hạn {settings.page_max_kb:.0f} KB của hồ sơ "
+                        "/ page over the profile's size cap")
+    return "; ".join(warnings) or None
 
 
 def process_file(path: Path, frame: int, settings: PageSettings) -> PageResult:

@@ -59,6 +59,7 @@ def entry_state(entry: Entry) -> EntryState:
         reasons.append("tờ phân cách không có trang nào sau nó / separator with no pages after it")
     if scan.damaged:
         reasons.append("có ảnh hỏng trong lượt quét, có thể thiếu trang / an unreadable capture in this scan")
+    reasons.extend(sorted({page.reason for page in pages if page.reason}))
     return EntryState(entry, "doubtful" if reasons else "done", scan, pages, reasons)
 
 

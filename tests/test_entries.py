@@ -12,7 +12,7 @@ from bench import corpus
 from station.cli import main
 
 BOOK = "KS.2017.01"
-DPI = 150
+DPI = 200
 
 
 def cli(home, *args, code=0):
@@ -122,3 +122,16 @@ def test_multipage_tiff_is_one_capture_per_frame(setup, tmp_path):
                    dpi=(DPI, DPI), compression="tiff_lzw")
     cli(home, "process", tmp_path / "b")
     assert status(home)[3]["pages"] == 2
+
+
+def test_content_scanned_below_the_profile_dpi_flags_its_entry(setup, tmp_path):
+    root, entries, pages = setup
+    home = tmp_path / "home"
+    cli(home, "book", "add", BOOK, "--register", root / "register.xlsx")
+    low = corpus.render_register_page(entries[0], 1, 150, seed=1)
+    (tmp_path / "b").mkdir()
+    corpus.save_image(tmp_path / "b" / "0001.jpg", sheet(home, root, "--entries", "1"), DPI)
+    corpus.save_image(tmp_path / "b" / "0002.jpg", low, 150)
+    cli(home, "process", tmp_path / "b")
+    state = status(home)[1]
+    assert state["status"] == "doubtful" and "150 dpi" in state["reasons"][0]
