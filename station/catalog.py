@@ -10,7 +10,7 @@ import enum
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, Integer, String,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, String,
                         UniqueConstraint, create_engine, event, select)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 

@@ -7,13 +7,15 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 
 from drivers.replay import EmptyFolderError, ReplayDriver
 from station import library
 from station.batch import BatchRunner
 from station.books import parse_entry_range
-from station.catalog import open_catalog
+from station.catalog import Book, entry_by_number, open_catalog
 from station.config import LoadedConfig, load_config
+from station.entries import entry_state
 from station.errors import InputError, StationError
 from station.storage import ensure_home, write_atomic
 
@@ -95,8 +97,6 @@ def book_add(obj: Context, book_id, register, entries):
 @click.pass_obj
 def book_list(obj: Context):
     """Liệt kê các sổ / list books."""
-    from sqlalchemy import select
-    from station.catalog import Book
     with obj.sessions() as session:
         for item in session.scalars(select(Book).order_by(Book.id)):
             click.echo(f"{item.id}\t{len(item.entries)}")
@@ -231,8 +231,6 @@ def devices(everywhere):
 @click.pass_obj
 def status(obj: Context, book_id, as_json):
     """Tình trạng các sổ / per-book completeness."""
-    from sqlalchemy import select
-    from station.catalog import Book
     with obj.sessions() as session:
         books = ([library.require_book(session, book_id)] if book_id
                  else list(session.scalars(select(Book).order_by(Book.id))))
@@ -273,8 +271,6 @@ def entry():
 @click.pass_obj
 def entry_show(obj: Context, book_id, number):
     """Các lượt quét của một số / the scans of one entry."""
-    from station.catalog import entry_by_number
-    from station.entries import entry_state
     with obj.sessions() as session:
         item = entry_by_number(session, library.require_book(session, book_id).id, number)
         if item is None:

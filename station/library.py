@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,14 +13,14 @@ from sqlalchemy.orm import Session
 
 from pipeline.separator import make_payload
 from station.books import BookId
-from station.catalog import Book, Capture, Entry, Page, Scan, Verdict, entry_by_number
+from station.catalog import Book, Entry, Page, entry_by_number
 from station.config import LoadedConfig, Profile
 from station.entries import entry_state, write_entry_pdf
 from station.errors import BookError, IncompleteBookError, InputError
 from station.naming import NameNotReady, pdf_name
 from station.register import read_register
 from station.sheets import SheetSpec, render_sheets
-from station.storage import sha256_bytes, sha256_file, write_atomic
+from station.storage import sha256_bytes, write_atomic
 from station.workbook import write_export_workbook
 
 

@@ -2,6 +2,7 @@
 import json
 import zipfile
 
+import cv2
 import numpy as np
 import pymupdf
 import pytest
@@ -9,7 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bench import corpus
-from station.catalog import Capture, Page, Verdict, open_catalog
+from pipeline.geometry import measure_skew
+from station.catalog import Capture, Entry, Page, Verdict, open_catalog
 from station.cli import main
 
 BOOK = "KS.2017.01"
@@ -84,7 +86,6 @@ def test_pdf_pages_are_the_entry_pages_in_book_order(book):
     sessions = open_catalog(book["home"])
     truth_by_file = {t.file: t for t in book["truths"]}
     with sessions() as session:
-        from station.catalog import Entry
         for entry in session.scalars(select(Entry)):
             scan = entry.scans[0]
             files = [sp.page.capture.source_name for sp in scan.pages]
@@ -98,13 +99,11 @@ def test_pdf_pages_are_the_entry_pages_in_book_order(book):
 
 
 def test_output_pages_are_straight_and_have_no_dark_frame(book):
-    from pipeline.geometry import measure_skew
     sessions = open_catalog(book["home"])
     with sessions() as session:
         pages = session.scalars(select(Page).where(Page.verdict == Verdict.content)).all()
         for page in pages:
             data = np.frombuffer((book["home"] / page.image_file).read_bytes(), np.uint8)
-            import cv2
             grey = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
             skew = measure_skew(grey, page.dpi)
             assert abs(skew.angle_deg) <= 0.5, (page.capture.source_name, skew)

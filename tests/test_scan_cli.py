@@ -1,5 +1,4 @@
 """`station scan` against SANE's test backend, in its own process (SANE reads its config once)."""
-import json
 import os
 import subprocess
 import sys
