@@ -152,21 +152,23 @@ def export_book(session: Session, home: Path, profile: Profile, book_id: str, ou
                 allow_incomplete: bool = False) -> ExportResult:
     book = require_book(session, book_id)
     book_key = BookId.parse(book.id)
-    problems, names = [], {}
+    problems: dict[str, list[int]] = {}  # reason -> entry numbers, so a long list stays readable
+    names = {}
     for entry in book.entries:
         state = entry_state(entry)
         if state.status != "done" or entry.pdf is None:
             why = "; ".join(state.reasons) or ("thiếu / missing" if state.status == "missing" else state.status)
-            problems.append(f"số {entry.number}: {why}")
+            problems.setdefault(why, []).append(entry.number)
             continue
         try:
             names[entry.number] = pdf_name(profile.naming, book_key, entry.number, entry.reg_date)
         except NameNotReady:
-            problems.append(f"số {entry.number}: chưa có ngày đăng ký để đặt tên tệp / no registration date")
+            problems.setdefault("chưa có ngày đăng ký để đặt tên tệp / no registration date", []).append(entry.number)
     if problems and not allow_incomplete:
-        shown = "; ".join(problems[:15]) + (f" (và {len(problems) - 15} số khác)" if len(problems) > 15 else "")
+        count = sum(len(numbers) for numbers in problems.values())
+        shown = "; ".join(f"số {_numbers_text(numbers)}: {why}" for why, numbers in problems.items())
         raise IncompleteBookError(
-            f"Sổ {book.id} chưa xuất được / export refused, {len(problems)} trường hợp chưa xong: {shown}. "
+            f"Sổ {book.id} chưa xuất được / export refused, {count} trường hợp chưa xong: {shown}. "
             "Quét bổ sung hoặc dùng --allow-incomplete.")
     if not names:
         raise IncompleteBookError(f"Sổ {book.id}: chưa có tệp PDF nào để xuất / nothing to export.")
@@ -194,3 +196,8 @@ def export_book(session: Session, home: Path, profile: Profile, book_id: str, ou
     xlsx_path = out_dir / f"{book.id}.xlsx"
     write_export_workbook(xlsx_path, register, names, profile.export.file_column)
     return ExportResult(zip_path, xlsx_path, names)
+
+
+def _numbers_text(numbers: list[int], limit: int = 30) -> str:
+    shown = ", ".join(map(str, numbers[:limit]))
+    return shown + (f" … (+{len(numbers) - limit})" if len(numbers) > limit else "")
