@@ -13,6 +13,9 @@ from drivers.base import Capture, CapturedPage, CaptureFailure
 from pipeline.load import ImageLoadError, inspect_file
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
+# Captures in formats the station does not take: reported (and quarantined), never silently skipped.
+UNSUPPORTED_SUFFIXES = {".bmp", ".gif", ".webp", ".jp2", ".j2k", ".heic", ".heif", ".pdf", ".dng",
+                        ".cr2", ".nef", ".arw"}
 
 
 class EmptyFolderError(ValueError):
@@ -30,12 +33,17 @@ class ReplayDriver:
     def __init__(self, folder: Path, max_pixels: int):
         self.folder = folder
         self.max_pixels = max_pixels
-        self.files = sorted((p for p in folder.iterdir()
-                             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
-        if not self.files:
+        taken = IMAGE_SUFFIXES | UNSUPPORTED_SUFFIXES
+        self.files = sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                             and p.suffix.lower() in taken), key=_natural_key)
+        if not any(p.suffix.lower() in IMAGE_SUFFIXES for p in self.files):
             raise EmptyFolderError(str(folder))
         self._infos: dict[Path, int | str] = {}
         for path in self.files:
+            if path.suffix.lower() in UNSUPPORTED_SUFFIXES:
+                self._infos[path] = (f"định dạng {path.suffix} không hỗ trợ: chuyển sang JPEG, PNG hoặc TIFF "
+                                     f"/ unsupported format {path.suffix}")
+                continue
             try:
                 self._infos[path] = inspect_file(path, max_pixels).frames
             except ImageLoadError as exc:
