@@ -1,9 +1,10 @@
 """One batch: captures from a driver → stored in the home → processed in worker processes →
-grouped into scans of entries → one PDF per entry.
+assigned to entries in capture order → each entry's PDF kept current.
 
-Every capture is on disk (fsynced) and in the catalog before it is handed to processing, so nothing
+Every capture is on disk (fsynced) and in the catalog before the device may let go of it, so nothing
 acknowledged is lost. Workers take stored files, not pixels, so the scanner side never waits on them
-and memory stays flat however long the batch.
+and memory stays flat however long the batch. A batch interrupted by a crash is finished on the next
+start (`recover`), or continued where it stopped when the same folder is processed again.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import multiprocessing
 import os
 import shutil
 from collections import Counter, deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,13 +25,11 @@ from sqlalchemy.orm import Session
 from drivers.base import CapturedPage, CaptureFailure, DeviceEvent, Driver
 from pipeline.load import ImageLoadError
 from pipeline.page import PageResult, process_file
-from pipeline.separator import parse_payload
 from pipeline.settings import PageSettings
-from station.catalog import Batch, Book, Capture, Entry, Page, Scan, ScanPage, Verdict, utcnow
+from station.assign import Assigner, reset_batch
+from station.catalog import Batch, Capture, Page, Verdict, utcnow
 from station.config import LoadedConfig, Profile
-from station.entries import entry_state, write_entry_pdf
-from station.grouping import PageSignal, group_pages
-from station.storage import ensure_home, fsync_dir, sha256_bytes, sha256_file, write_atomic
+from station.storage import ensure_home, exclusive_home, fsync_dir, sha256_bytes, write_atomic
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIX = {"jpeg": ".jpg", "tiff-g4": ".tif"}
@@ -39,6 +39,8 @@ IMAGE_SUFFIX = {"jpeg": ".jpg", "tiff-g4": ".tif"}
 class BatchSummary:
     batch_id: int
     captures: int = 0
+    skipped: int = 0           # already filed (same content), e.g. a folder processed again
+    resumed: bool = False
     verdicts: Counter = field(default_factory=Counter)
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     dpi_estimated: list[str] = field(default_factory=list)
@@ -47,11 +49,16 @@ class BatchSummary:
     events: list[DeviceEvent] = field(default_factory=list)
 
 
-def _worker_init() -> None:
+def worker_init() -> None:
     # Two workers on two cores: libraries must not each start a thread per core as well.
     os.environ["OMP_THREAD_LIMIT"] = "1"
     import cv2
     cv2.setNumThreads(1)
+
+
+def make_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=worker_init)
 
 
 def _process(path: str, frame: int, settings: PageSettings) -> PageResult | str:
@@ -61,31 +68,38 @@ def _process(path: str, frame: int, settings: PageSettings) -> PageResult | str:
         return str(exc)
 
 
+@dataclass
+class _Job:
+    capture_id: int
+    seq: int
+    source: str
+    future: Future
+
+
 class BatchRunner:
-    def __init__(self, cfg: LoadedConfig, profile: Profile, sessions, workers: int | None = None):
+    def __init__(self, cfg: LoadedConfig, profile: Profile, sessions, workers: int | None = None,
+                 pool: Executor | None = None):
         self.cfg = cfg
         self.home = cfg.home
         self.profile = profile
         self.sessions = sessions
         self.workers = workers or cfg.settings.workers or os.cpu_count() or 1
+        self.pool = pool
 
-    # --- capture side -------------------------------------------------------------------------
-    def _store(self, batch_id: int, item: CapturedPage, stored: dict[Path, str]) -> tuple[str, str]:
-        """Put the capture in the home (fsynced) and return (relative path, sha256)."""
+    # --- storing captures -----------------------------------------------------------------------
+    def _store_file(self, batch_id: int, seq: int, item: CapturedPage, data: bytes, stored: dict[Path, str]) -> str:
+        if item.file in stored:  # a later frame of a multi-page file already stored
+            return stored[item.file]
+        target = self.home / "captures" / f"batch-{batch_id:05d}" / f"{seq:05d}{item.file.suffix.lower()}"
+        write_atomic(target, data)
+        stored[item.file] = str(target.relative_to(self.home))
+        return stored[item.file]
+
+    def _store_pixels(self, batch_id: int, seq: int, item: CapturedPage) -> tuple[str, str]:
         folder = self.home / "captures" / f"batch-{batch_id:05d}"
-        if item.file is not None:
-            if item.file in stored:  # later frame of a multi-page file already stored
-                rel = stored[item.file]
-                return rel, sha256_file(self.home / rel)
-            target = folder / f"{item.sequence:05d}{item.file.suffix.lower()}"
-            data = item.file.read_bytes()
-            write_atomic(target, data)
-            rel = str(target.relative_to(self.home))
-            stored[item.file] = rel
-            return rel, sha256_bytes(data)
-        target = folder / f"{item.sequence:05d}.png"
-        tmp = target.with_suffix(".png.tmp")
+        target = folder / f"{seq:05d}.png"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = target.with_suffix(".png.tmp")
         dpi = (item.resolution, item.resolution) if item.resolution else None
         with open(tmp, "wb") as handle:
             item.image.save(handle, format="PNG", dpi=dpi, compress_level=1)
@@ -94,85 +108,164 @@ class BatchRunner:
         os.chmod(tmp, 0o600)
         os.replace(tmp, target)
         fsync_dir(folder)
-        return str(target.relative_to(self.home)), sha256_file(target)
+        return str(target.relative_to(self.home)), sha256_bytes(target.read_bytes())
 
-    def _quarantine(self, batch_id: int, failure: CaptureFailure) -> tuple[str, str]:
-        target = self.home / "quarantine" / f"batch-{batch_id:05d}" / f"{failure.sequence:05d}-{failure.file.name}"
+    def _quarantine(self, batch_id: int, seq: int, failure: CaptureFailure) -> tuple[str, str]:
+        if failure.file is None:
+            return "", ""
+        target = self.home / "quarantine" / f"batch-{batch_id:05d}" / f"{seq:05d}-{failure.file.name}"
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         shutil.copyfile(failure.file, target)
         os.chmod(target, 0o600)
-        return str(target.relative_to(self.home)), sha256_file(target)
+        return str(target.relative_to(self.home)), sha256_bytes(target.read_bytes())
 
-    def run(self, driver: Driver, source: str, progress: Callable[[int], None] | None = None) -> BatchSummary:
+    def _already_filed(self, session: Session, digest: str, frame: int) -> bool:
+        return session.scalar(select(Capture.id).join(Page, Page.capture_id == Capture.id)
+                              .join(Batch, Batch.id == Capture.batch_id)
+                              .where(Capture.sha256 == digest, Capture.frame == frame,
+                                     Batch.finished_at.is_not(None)).limit(1)) is not None
+
+    # --- a batch --------------------------------------------------------------------------------
+    def run(self, driver: Driver, source: str, progress: Callable[[int], None] | None = None,
+            resumable: bool = False, batch_id: int | None = None) -> BatchSummary:
+        """Take every capture the driver yields. With `resumable` (a folder replayed as it was), an
+        unfinished batch of the same source is continued: captures it already holds are skipped.
+        `batch_id` continues that batch (crash recovery)."""
         ensure_home(self.home)
-        with self.sessions() as session:
-            batch = Batch(source=source, profile=self.profile.name)
-            session.add(batch)
-            session.commit()
+        with exclusive_home(self.home) if not self.pool else nullcontext(), self.sessions() as session, \
+                (nullcontext(self.pool) if self.pool else make_pool(self.workers)) as pool:
+            batch = self._open_batch(session, source, resumable, batch_id)
             summary = BatchSummary(batch.id)
-            settings = self.profile.page
+            previous = list(session.scalars(select(Capture).where(Capture.batch_id == batch.id)
+                                            .order_by(Capture.seq)))
+            if previous:
+                summary.resumed = True
+                reset_batch(session, batch.id)
+            assigner = Assigner(session, self.home, batch.id)
+            self._replay(session, previous, assigner, pool, summary, progress)
+            held = {(c.source_name, c.sha256) for c in previous}
+            next_seq = max((c.seq for c in previous), default=0) + 1
             stored: dict[Path, str] = {}
-            pending: deque[tuple[int, str, Future]] = deque()
-            context = multiprocessing.get_context("forkserver")
-            with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_init) as pool:
-                for item in driver.captures():
-                    if isinstance(item, DeviceEvent):
-                        summary.events.append(item)
-                        log.warning("device %s: %s", item.device, item.kind)
-                        continue
-                    summary.captures += 1
-                    if isinstance(item, CaptureFailure):
-                        rel, digest = self._quarantine(batch.id, item) if item.file else ("", "")
-                        capture = Capture(batch_id=batch.id, seq=item.sequence, source_name=item.source,
-                                          stored_file=rel, sha256=digest)
-                        session.add(capture)
-                        session.flush()
-                        self._record_failure(session, capture, item.reason, summary)
-                        session.commit()
-                        if progress:
-                            progress(1)
-                        continue
-                    rel, digest = self._store(batch.id, item, stored)
-                    capture = Capture(batch_id=batch.id, seq=item.sequence, source_name=item.source,
-                                      stored_file=rel, frame=item.frame, sha256=digest)
-                    session.add(capture)
-                    session.commit()
-                    acknowledge = getattr(driver, "acknowledge", None)
-                    if acknowledge:  # stored and in the catalog: the device may let go of it now
-                        acknowledge(item)
-                    future = pool.submit(_process, str(self.home / rel), item.frame, settings)
-                    pending.append((capture.id, item.source, future))
-                    while len(pending) > 2 * self.workers:
-                        self._finish(session, batch.id, pending.popleft(), summary, progress)
-                while pending:
-                    self._finish(session, batch.id, pending.popleft(), summary, progress)
-            self._assign(session, batch, summary)
+            pending: deque[_Job] = deque()
+            for item in driver.captures():
+                if isinstance(item, DeviceEvent):
+                    summary.events.append(item)
+                    log.warning("device %s: %s", item.device, item.kind)
+                    continue
+                job = self._take(session, batch.id, next_seq, item, stored, held, pool, summary, progress)
+                if job is not False:
+                    next_seq += 1
+                if job:
+                    pending.append(job)
+                acknowledge = getattr(driver, "acknowledge", None)
+                if acknowledge and isinstance(item, CapturedPage):
+                    acknowledge(item)  # stored and in the catalog: the device may let go of it now
+                while pending and (len(pending) > 2 * self.workers or pending[0].future.done()):
+                    self._finish(session, batch.id, pending.popleft(), assigner, summary, progress)
+            while pending:
+                self._finish(session, batch.id, pending.popleft(), assigner, summary, progress)
             batch.finished_at = utcnow()
             session.commit()
+            summary.entries = assigner.touched
         return summary
 
-    # --- processing results ---------------------------------------------------------------------
-    def _record_failure(self, session: Session, capture: Capture, reason: str, summary: BatchSummary) -> None:
-        session.add(Page(capture_id=capture.id, verdict=Verdict.quarantined, reason=reason[:300]))
+    def _open_batch(self, session: Session, source: str, resumable: bool, batch_id: int | None) -> Batch:
+        if batch_id is not None:
+            return session.get(Batch, batch_id)
+        if resumable:
+            unfinished = session.scalar(select(Batch).where(Batch.source == source, Batch.finished_at.is_(None))
+                                        .order_by(Batch.id.desc()).limit(1))
+            if unfinished is not None:
+                return unfinished
+        batch = Batch(source=source, profile=self.profile.name)
+        session.add(batch)
+        session.commit()
+        return batch
+
+    def _take(self, session, batch_id, seq, item, stored, held, pool, summary, progress) -> _Job | None | bool:
+        """Store one capture and hand it to a worker. Returns the job, None when nothing is left to
+        process (quarantined), or False when the capture is not taken at all (already filed)."""
+        if isinstance(item, CaptureFailure):
+            rel, digest = self._quarantine(batch_id, seq, item)
+            if (item.source, digest) in held:
+                return False
+            summary.captures += 1
+            capture = Capture(batch_id=batch_id, seq=seq, source_name=item.source, stored_file=rel, sha256=digest)
+            session.add(capture)
+            session.flush()
+            self._record_failure(session, capture, item.reason, summary)
+            session.commit()
+            if progress:
+                progress(1)
+            return None
+        if item.file is not None:
+            data = item.file.read_bytes()
+            digest = sha256_bytes(data)
+            if (item.source, digest) in held:  # taken before the interruption
+                return False
+            if self._already_filed(session, digest, item.frame):
+                summary.skipped += 1
+                if progress:
+                    progress(1)
+                return False
+            rel = self._store_file(batch_id, seq, item, data, stored)
+        else:
+            rel, digest = self._store_pixels(batch_id, seq, item)
+        summary.captures += 1
+        capture = Capture(batch_id=batch_id, seq=seq, source_name=item.source,
+                          stored_file=rel, frame=item.frame, sha256=digest)
+        session.add(capture)
+        session.commit()
+        future = pool.submit(_process, str(self.home / rel), item.frame, self.profile.page)
+        return _Job(capture.id, seq, item.source, future)
+
+    def _replay(self, session, previous: list[Capture], assigner, pool, summary, progress) -> None:
+        """An interrupted batch: assignments rebuilt in capture order, unprocessed captures processed."""
+        for capture in previous:
+            summary.captures += 1
+            if capture.page is None:
+                job = _Job(capture.id, capture.seq, capture.source_name,
+                           pool.submit(_process, str(self.home / capture.stored_file), capture.frame,
+                                       self.profile.page))
+                self._finish(session, capture.batch_id, job, assigner, summary, progress)
+                continue
+            assigner.feed(capture.seq, capture.page)
+            summary.verdicts[capture.page.verdict.value] += 1
+            if capture.page.verdict == Verdict.quarantined:
+                summary.quarantined.append((capture.source_name, capture.page.reason or ""))
+            if progress:
+                progress(1)
+        session.commit()
+
+    # --- results --------------------------------------------------------------------------------
+    def _record_failure(self, session: Session, capture: Capture, reason: str, summary: BatchSummary) -> Page:
+        page = Page(capture_id=capture.id, verdict=Verdict.quarantined, reason=reason[:300])
+        session.add(page)
         summary.verdicts["quarantined"] += 1
         summary.quarantined.append((capture.source_name, reason))
         log.warning("capture %s quarantined: %s", capture.source_name, reason)
+        return page
 
-    def _finish(self, session: Session, batch_id: int, job, summary: BatchSummary, progress) -> None:
-        capture_id, source, future = job
-        capture = session.get(Capture, capture_id)
+    def _finish(self, session: Session, batch_id: int, job: _Job, assigner: Assigner,
+                summary: BatchSummary, progress) -> None:
+        capture = session.get(Capture, job.capture_id)
         try:
-            result = future.result()
+            result = job.future.result()
         except Exception as exc:  # a bug or a crash in a worker must not stop the batch
-            log.exception("processing %s failed", source)
+            log.exception("processing %s failed", job.source)
             result = f"lỗi xử lý / processing error: {type(exc).__name__}"
         if isinstance(result, str):
-            self._record_failure(session, capture, result, summary)
+            page = self._record_failure(session, capture, result, summary)
         else:
-            session.add(self._page(capture, batch_id, result))
+            page = self._page(capture, batch_id, result)
+            session.add(page)
             summary.verdicts[result.verdict] += 1
             if result.dpi_estimated:
-                summary.dpi_estimated.append(source)
+                summary.dpi_estimated.append(job.source)
+        session.flush()
+        assigner.feed(capture.seq, page)
+        if page.held_reason:
+            summary.held[page.held_reason] += 1
         session.commit()
         if progress:
             progress(1)
@@ -190,42 +283,25 @@ class BatchRunner:
                               "orientation_confident": result.orientation_confident,
                               "quality": image.quality, "seconds": result.seconds})
 
-    # --- grouping into entries ------------------------------------------------------------------
-    def _assign(self, session: Session, batch: Batch, summary: BatchSummary) -> None:
-        rows = session.execute(select(Capture.seq, Page).join(Page, Page.capture_id == Capture.id)
-                               .where(Capture.batch_id == batch.id).order_by(Capture.seq)).all()
-        pages = {seq: page for seq, page in rows}
-        signals = []
-        for seq, page in rows:
-            payload = None
-            if page.verdict == Verdict.separator:
-                payload = parse_payload(page.separator_text)
-            signals.append(PageSignal(seq, page.verdict.value, payload.book_id if payload else None,
-                                      payload.entries if payload else ()))
-        books = {b for b, in session.execute(select(Book.id))}
-        entries = {(b, n): e for b, n, e in session.execute(select(Entry.book_id, Entry.number, Entry))}
-        groups = group_pages(signals, lambda b: b in books, lambda b, n: (b, n) in entries)
-        touched: list[Entry] = []
-        for group in groups:
-            if group.held:
-                for seq in ([] if group.separator is None else [group.separator]) + group.pages:
-                    pages[seq].held = True
-                    pages[seq].reason = pages[seq].reason or group.held_reason
-                summary.held[group.held_reason] += len(group.pages)
-                continue
-            for number in group.entries:
-                entry = entries[(group.book_id, number)]
-                for earlier in entry.scans:  # a rescan: the operator picks, we never overwrite
-                    earlier.chosen = None
-                scan = Scan(entry=entry, batch_id=batch.id, damaged=group.damaged,
-                            separator_page_id=pages[group.separator].id)
-                scan.pages = [ScanPage(page_id=pages[seq].id, position=i, page=pages[seq])
-                              for i, seq in enumerate(group.pages)]
-                session.add(scan)
-                touched.append(entry)
-                summary.entries.setdefault(group.book_id, set()).add(number)
-        session.flush()
-        for entry in touched:
-            session.refresh(entry)
-            if entry_state(entry).status == "done":
-                write_entry_pdf(session, self.home, entry)
+
+def recover(cfg: LoadedConfig, sessions, profile_for: Callable[[str], Profile], pool: Executor | None = None) -> list[int]:
+    """Finish every batch a crash left open: process what was captured but not processed, rebuild
+    its assignments and PDFs. Returns the batch ids finished."""
+    with sessions() as session:
+        open_batches = list(session.scalars(select(Batch).where(Batch.finished_at.is_(None))))
+    finished = []
+    for batch in open_batches:
+        runner = BatchRunner(cfg, profile_for(batch.profile), sessions, pool=pool)
+        runner.run(_NoCaptures(), batch.source, batch_id=batch.id)
+        finished.append(batch.id)
+    return finished
+
+
+class _NoCaptures:
+    name = "recovery"
+
+    def expected(self) -> int:
+        return 0
+
+    def captures(self):
+        return iter(())

@@ -90,9 +90,10 @@ class Page(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), unique=True)
     verdict: Mapped[Verdict] = mapped_column(Enum(Verdict, native_enum=False, length=16))
-    # Why the page is doubtful or quarantined, or why it is held outside any entry.
+    # The pipeline's warning: why the page is doubtful, quarantined, or below the profile's bar.
     reason: Mapped[str | None] = mapped_column(String(300))
-    held: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The station's: why the page is held outside any entry (before a separator, unknown book…).
+    held_reason: Mapped[str | None] = mapped_column(String(300))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     image_file: Mapped[str | None] = mapped_column(String(300))
     image_format: Mapped[str | None] = mapped_column(String(16))

@@ -142,7 +142,7 @@ def process(obj: Context, folder: Path, profile, workers):
     runner = BatchRunner(obj.cfg, profile_obj, obj.maker, workers)
     with click.progressbar(length=driver.expected(), label="Đang xử lý / processing",
                            file=sys.stderr, show_pos=True) as bar:
-        summary = runner.run(driver, str(folder.resolve()), bar.update)
+        summary = runner.run(driver, str(folder.resolve()), bar.update, resumable=True)
     _print_summary(summary)
     _print_books(obj, summary)
 
@@ -167,6 +167,10 @@ def _print_summary(summary) -> None:
     click.echo(f"Lô {summary.batch_id}: {summary.captures} ảnh — {v['content']} trang nội dung, "
                f"{v['separator']} tờ phân cách, {v['blank']} trang trắng, {v['doubtful']} cần kiểm tra, "
                f"{v['quarantined']} ảnh hỏng.")
+    if summary.resumed:
+        click.echo("  Tiếp tục lô bị gián đoạn / resumed an interrupted batch.")
+    if summary.skipped:
+        click.echo(f"  {summary.skipped} ảnh đã có trong danh mục, bỏ qua / already filed, skipped.")
     for source, reason in summary.quarantined:
         click.echo(f"  cách ly / quarantined {source}: {reason}")
     if summary.dpi_estimated:
@@ -305,3 +309,34 @@ def profiles(obj: Context):
         mark = " (mặc định)" if name == obj.cfg.settings.default_profile else ""
         click.echo(f"{name}{mark}: {profile.page.mode}, {profile.page.dpi} dpi, "
                    f"~{profile.page.page_target_kb:.0f} KB/trang")
+
+
+DOCTOR_MARKS = {"ok": "✓", "warn": "!", "fail": "✗"}
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def doctor(obj: Context, as_json):
+    """Kiểm tra máy trạm / check this machine: scanner, OCR, barcodes, fonts, home, disk, settings.
+
+    Exit code 0 when nothing failed (warnings allowed), 10 when a check failed."""
+    from station.doctor import EXIT_FAILED, run_checks
+    checks = run_checks(obj.cfg)
+    failed = sum(1 for c in checks if c.level == "fail")
+    warned = sum(1 for c in checks if c.level == "warn")
+    if as_json:
+        click.echo(json.dumps({"ok": not failed, "failed": failed, "warnings": warned,
+                               "checks": [c.as_dict() for c in checks]}, ensure_ascii=False, indent=1))
+    else:
+        width = max(len(c.name) for c in checks)
+        for c in checks:
+            fix = f" — sửa / fix: {c.fix}" if c.fix and c.level != "ok" else ""
+            click.echo(f"{DOCTOR_MARKS[c.level]} {c.name:<{width}}  {c.detail}{fix}")
+        if failed:
+            click.echo(f"{failed} lỗi, {warned} cảnh báo: sửa các dòng ✗ trước khi quét "
+                       f"/ {failed} failed, {warned} warnings: fix the ✗ lines before scanning.")
+        else:
+            click.echo(f"Máy trạm sẵn sàng ({warned} cảnh báo) / station ready ({warned} warnings).")
+    if failed:
+        sys.exit(EXIT_FAILED)

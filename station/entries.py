@@ -76,7 +76,9 @@ def write_entry_pdf(session: Session, home: Path, entry: Entry) -> Pdf | None:
     data = assemble_pdf(images, title=f"Sổ {entry.book_id} - số {entry.number}")
     path = pdf_path(home, entry)
     write_atomic(path, data)
-    pdf = entry.pdf or Pdf(entry_id=entry.id)
+    pdf = entry.pdf
+    if pdf is None:
+        pdf = entry.pdf = Pdf(entry_id=entry.id)
     pdf.scan_id = state.scan.id
     pdf.file = str(path.relative_to(home))
     pdf.sha256 = sha256_bytes(data)

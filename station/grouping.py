@@ -48,35 +48,42 @@ def _unknown_reason(book_id: str, missing: list[int] | None) -> str:
     return f"số {listed} không có trong sổ {book_id} / entry not in the book's register"
 
 
-def group_pages(signals: list[PageSignal], book_known: Callable[[str], bool],
-                entry_known: Callable[[str, int], bool]) -> list[Group]:
-    groups: list[Group] = []
-    current = Group(None, (), None, held_reason=BEFORE_FIRST)
-    for signal in signals:
+class Grouper:
+    """The rules, one page at a time, so a live station assigns pages as they arrive."""
+
+    def __init__(self, book_known: Callable[[str], bool], entry_known: Callable[[str, int], bool]):
+        self.book_known = book_known
+        self.entry_known = entry_known
+        self.current = Group(None, (), None, held_reason=BEFORE_FIRST)
+
+    def feed(self, signal: PageSignal) -> Group:
+        """Apply one page (in capture order); returns the group it belongs to or opened."""
         if signal.kind == "separator":
-            _close(groups, current)
             book = signal.book_id or ""
-            if not book_known(book):
-                current = Group(book, (), signal.index, held_reason=_unknown_reason(book, None))
+            if not self.book_known(book):
+                self.current = Group(book, (), signal.index, held_reason=_unknown_reason(book, None))
             else:
-                missing = [n for n in signal.entries if not entry_known(book, n)]
+                missing = [n for n in signal.entries if not self.entry_known(book, n)]
                 reason = _unknown_reason(book, missing) if missing else None
-                current = Group(book, () if missing else signal.entries, signal.index, held_reason=reason)
+                self.current = Group(book, () if missing else signal.entries, signal.index, held_reason=reason)
         elif signal.kind == "doubtful":
             # A sheet that looks like a separator but cannot be read: what follows is not the
             # previous entry's, whatever it looks like.
-            _close(groups, current)
-            current = Group(None, (), None, [signal.index], held_reason=AFTER_UNREAD)
+            self.current = Group(None, (), None, [signal.index], held_reason=AFTER_UNREAD)
         elif signal.kind == "content":
-            current.pages.append(signal.index)
+            self.current.pages.append(signal.index)
         elif signal.kind == "quarantined":
-            current.damaged = True
-    _close(groups, current)
-    return groups
+            self.current.damaged = True
+        return self.current
 
 
-def _close(groups: list[Group], group: Group) -> None:
+def group_pages(signals: list[PageSignal], book_known: Callable[[str], bool],
+                entry_known: Callable[[str, int], bool]) -> list[Group]:
+    grouper = Grouper(book_known, entry_known)
+    groups: list[Group] = []
+    for signal in signals:
+        group = grouper.feed(signal)
+        if not groups or groups[-1] is not group:
+            groups.append(group)
     # A held stretch with no pages (e.g. the batch starts with a separator) is nothing to show.
-    if group.held and not group.pages and group.separator is None:
-        return
-    groups.append(group)
+    return [g for g in groups if not (g.held and not g.pages and g.separator is None)]

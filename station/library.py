@@ -110,7 +110,7 @@ class BookReport:
 
 def held_page_count(session: Session) -> int:
     """Pages outside any entry waiting for the operator (before a separator, unreadable sheet...)."""
-    return session.scalar(select(func.count(Page.id)).where(Page.held.is_(True), Page.deleted.is_(False))) or 0
+    return session.scalar(select(func.count(Page.id)).where(Page.held_reason.is_not(None), Page.deleted.is_(False))) or 0
 
 
 def book_report(session: Session, book: Book) -> BookReport:

@@ -6,12 +6,14 @@ never half of one.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
-from station.errors import HomeError
+from station.errors import HomeError, ProcessingError
 
 SUBDIRS = ("captures", "pages", "pdfs", "registers", "quarantine", "exports")
 
@@ -67,3 +69,18 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextmanager
+def exclusive_home(home: Path):
+    """One capturing process per home at a time; while it is held, leftover temp files are a crash's
+    debris, never a write in progress, and are removed."""
+    with open(home / "station.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ProcessingError(f"Một lô khác đang chạy trên thư mục làm việc {home} / another batch "
+                                  "is running on this home: chờ lô đó xong, hoặc dùng `station scan` khi trạm đang chạy.") from None
+        for stale in home.rglob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+        yield

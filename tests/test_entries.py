@@ -2,6 +2,7 @@
 import json
 import zipfile
 
+import numpy as np
 import pymupdf
 import pytest
 from click.testing import CliRunner
@@ -43,6 +44,12 @@ def write_batch(folder, images):
         corpus.save_image(folder / f"{i:04d}.jpg", img, DPI)
 
 
+def rescanned(img):
+    """The same sheet through the scanner again: never the same bytes twice."""
+    noise = np.random.default_rng(img.size).normal(0, 3, img.shape)
+    return np.clip(img + noise, 0, 255).astype(np.uint8)
+
+
 def status(home):
     return {e["number"]: e for e in json.loads(cli(home, "status", BOOK, "--json"))["books"][0]["entries"]}
 
@@ -56,7 +63,7 @@ def test_rescan_is_kept_flagged_then_picked(setup, tmp_path):
     cli(home, "process", tmp_path / "b1")
     assert status(home)[1]["status"] == "done"
     # Entry 1 again, now with both its pages: a rescan, never a silent overwrite.
-    write_batch(tmp_path / "b2", [s1, pages[1, 1], pages[1, 2]])
+    write_batch(tmp_path / "b2", [rescanned(s1), rescanned(pages[1, 1]), pages[1, 2]])
     cli(home, "process", tmp_path / "b2")
     state = status(home)[1]
     assert state["status"] == "doubtful" and "2" in state["reasons"][0]
@@ -135,3 +142,15 @@ def test_content_scanned_below_the_profile_dpi_flags_its_entry(setup, tmp_path):
     cli(home, "process", tmp_path / "b")
     state = status(home)[1]
     assert state["status"] == "doubtful" and "150 dpi" in state["reasons"][0]
+
+
+def test_same_folder_again_is_recognised_not_taken_for_a_rescan(setup, tmp_path):
+    root, entries, pages = setup
+    home = tmp_path / "home"
+    cli(home, "book", "add", BOOK, "--register", root / "register.xlsx")
+    write_batch(tmp_path / "b", [sheet(home, root, "--entries", "1"), pages[1, 1]])
+    cli(home, "process", tmp_path / "b")
+    output = cli(home, "process", tmp_path / "b")
+    assert "2 ảnh đã có" in output
+    state = status(home)[1]
+    assert state["status"] == "done" and state["pages"] == 1

@@ -1,0 +1,85 @@
+"""Assigning pages to entries as they come, in capture order (rules in grouping.py).
+
+Each entry's PDF is rewritten as soon as a page joins it, so the catalog and the PDFs are current at
+any moment of a batch, and a crash leaves nothing to reassemble but what `replay` redoes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from pipeline.separator import parse_payload
+from station.catalog import Book, Capture, Entry, Page, Pdf, Scan, ScanPage, Verdict
+from station.entries import entry_state, write_entry_pdf
+from station.grouping import Group, Grouper, PageSignal
+
+
+def signal_of(seq: int, page: Page) -> PageSignal:
+    if page.verdict == Verdict.separator:
+        payload = parse_payload(page.separator_text)
+        return PageSignal(seq, "separator", payload.book_id, payload.entries)
+    return PageSignal(seq, page.verdict.value)
+
+
+class Assigner:
+    def __init__(self, session: Session, home: Path, batch_id: int):
+        self.session = session
+        self.home = home
+        self.batch_id = batch_id
+        books = set(session.scalars(select(Book.id)))
+        self.entries = {(e.book_id, e.number): e for e in session.scalars(select(Entry))}
+        self.grouper = Grouper(lambda b: b in books, lambda b, n: (b, n) in self.entries)
+        self.group: Group | None = None
+        self.scans: list[Scan] = []
+        self.touched: dict[tuple[str, int], set[int]] = {}
+
+    def feed(self, seq: int, page: Page) -> None:
+        signal = signal_of(seq, page)
+        group = self.grouper.feed(signal)
+        if group is not self.group:
+            self.group, self.scans = group, self._open(group, page if signal.kind == "separator" else None)
+        if group.held and signal.kind in ("separator", "doubtful", "content"):
+            page.held_reason = group.held_reason
+        elif signal.kind == "content":
+            for scan in self.scans:
+                scan.pages.append(ScanPage(page_id=page.id, position=len(scan.pages), page=page))
+            self._refresh_pdfs()
+        elif signal.kind == "quarantined":
+            for scan in self.scans:
+                scan.damaged = True
+            self._refresh_pdfs()
+
+    def _open(self, group: Group, separator: Page | None) -> list[Scan]:
+        scans = []
+        for number in group.entries:
+            entry = self.entries[(group.book_id, number)]
+            for earlier in entry.scans:  # a rescan: the operator picks, we never overwrite
+                earlier.chosen = None
+            scan = Scan(entry=entry, batch_id=self.batch_id, separator_page_id=separator.id if separator else None)
+            self.session.add(scan)
+            scans.append(scan)
+            self.touched.setdefault(group.book_id, set()).add(number)
+        self.session.flush()
+        return scans
+
+    def _refresh_pdfs(self) -> None:
+        self.session.flush()
+        for scan in self.scans:
+            if entry_state(scan.entry).status == "done":
+                write_entry_pdf(self.session, self.home, scan.entry)
+
+
+def reset_batch(session: Session, batch_id: int) -> None:
+    """Undo a batch's assignments, so that replaying its pages in order rebuilds them exactly."""
+    scan_ids = list(session.scalars(select(Scan.id).where(Scan.batch_id == batch_id)))
+    if scan_ids:
+        session.execute(delete(Pdf).where(Pdf.scan_id.in_(scan_ids)))
+        session.execute(delete(ScanPage).where(ScanPage.scan_id.in_(scan_ids)))
+        session.execute(delete(Scan).where(Scan.id.in_(scan_ids)))
+    page_ids = select(Page.id).join(Capture, Capture.id == Page.capture_id).where(Capture.batch_id == batch_id)
+    for page in session.scalars(select(Page).where(Page.id.in_(page_ids))):
+        page.held_reason = None
+    session.flush()
+    session.expire_all()
