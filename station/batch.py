@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
 import shutil
-from collections import Counter, deque
+import threading
+from collections import Counter
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -47,6 +49,7 @@ class BatchSummary:
     held: Counter = field(default_factory=Counter)
     entries: dict[str, set[int]] = field(default_factory=dict)
     events: list[DeviceEvent] = field(default_factory=list)
+    failure: BaseException | None = None
 
 
 def worker_init() -> None:
@@ -73,7 +76,7 @@ class _Job:
     capture_id: int
     seq: int
     source: str
-    future: Future
+    future: Future | None  # None: nothing to process (the capture was quarantined on arrival)
 
 
 class BatchRunner:
@@ -127,10 +130,14 @@ class BatchRunner:
 
     # --- a batch --------------------------------------------------------------------------------
     def run(self, driver: Driver, source: str, progress: Callable[[int], None] | None = None,
-            resumable: bool = False, batch_id: int | None = None) -> BatchSummary:
+            resumable: bool = False, batch_id: int | None = None,
+            on_event: Callable[[DeviceEvent], None] | None = None) -> BatchSummary:
         """Take every capture the driver yields. With `resumable` (a folder replayed as it was), an
         unfinished batch of the same source is continued: captures it already holds are skipped.
-        `batch_id` continues that batch (crash recovery)."""
+        `batch_id` continues that batch (crash recovery).
+
+        This thread only stores captures and hands them to workers, so the scanner never waits on
+        processing; a second thread takes the results in capture order and assigns them."""
         ensure_home(self.home)
         with exclusive_home(self.home) if not self.pool else nullcontext(), self.sessions() as session, \
                 (nullcontext(self.pool) if self.pool else make_pool(self.workers)) as pool:
@@ -138,36 +145,54 @@ class BatchRunner:
             summary = BatchSummary(batch.id)
             previous = list(session.scalars(select(Capture).where(Capture.batch_id == batch.id)
                                             .order_by(Capture.seq)))
-            if previous:
-                summary.resumed = True
-                reset_batch(session, batch.id)
-            assigner = Assigner(session, self.home, batch.id)
-            self._replay(session, previous, assigner, pool, summary, progress)
             held = {(c.source_name, c.sha256) for c in previous}
             next_seq = max((c.seq for c in previous), default=0) + 1
+            jobs: queue.Queue[_Job | None] = queue.Queue()
+            assigning = threading.Thread(target=self._assign_results, name=f"assign:{batch.id}",
+                                         args=(batch.id, [c.id for c in previous], jobs, pool, summary, progress))
+            assigning.start()
             stored: dict[Path, str] = {}
-            pending: deque[_Job] = deque()
-            for item in driver.captures():
-                if isinstance(item, DeviceEvent):
-                    summary.events.append(item)
-                    log.warning("device %s: %s", item.device, item.kind)
-                    continue
-                job = self._take(session, batch.id, next_seq, item, stored, held, pool, summary, progress)
-                if job is not False:
+            try:
+                for item in driver.captures():
+                    if isinstance(item, DeviceEvent):
+                        summary.events.append(item)
+                        log.warning("device %s: %s", item.device, item.kind)
+                        if on_event:
+                            on_event(item)
+                        continue
+                    job = self._take(session, batch.id, next_seq, item, stored, held, pool, summary, progress)
+                    if job is None:
+                        continue
                     next_seq += 1
-                if job:
-                    pending.append(job)
-                acknowledge = getattr(driver, "acknowledge", None)
-                if acknowledge and isinstance(item, CapturedPage):
-                    acknowledge(item)  # stored and in the catalog: the device may let go of it now
-                while pending and (len(pending) > 2 * self.workers or pending[0].future.done()):
-                    self._finish(session, batch.id, pending.popleft(), assigner, summary, progress)
-            while pending:
-                self._finish(session, batch.id, pending.popleft(), assigner, summary, progress)
+                    jobs.put(job)
+                    acknowledge = getattr(driver, "acknowledge", None)
+                    if acknowledge and isinstance(item, CapturedPage):
+                        acknowledge(item)  # stored and in the catalog: the device may let go of it now
+            finally:
+                jobs.put(None)
+                assigning.join()
+            if summary.failure:
+                raise summary.failure
             batch.finished_at = utcnow()
             session.commit()
-            summary.entries = assigner.touched
         return summary
+
+    def _assign_results(self, batch_id: int, previous: list[int], jobs: queue.Queue, pool, summary, progress) -> None:
+        try:
+            with self.sessions() as session:
+                if previous:
+                    summary.resumed = True
+                    reset_batch(session, batch_id)
+                assigner = Assigner(session, self.home, batch_id)
+                self._replay(session, previous, assigner, pool, summary, progress)
+                while (job := jobs.get()) is not None:
+                    self._finish(session, batch_id, job, assigner, summary, progress)
+                summary.entries = assigner.touched
+        except BaseException as exc:  # surfaced by run(): the batch stays unfinished, to be recovered
+            log.exception("assigning batch %d failed", batch_id)
+            summary.failure = exc
+            while jobs.get() is not None:  # let the capture side finish storing what it has
+                pass
 
     def _open_batch(self, session: Session, source: str, resumable: bool, batch_id: int | None) -> Batch:
         if batch_id is not None:
@@ -182,36 +207,32 @@ class BatchRunner:
         session.commit()
         return batch
 
-    def _take(self, session, batch_id, seq, item, stored, held, pool, summary, progress) -> _Job | None | bool:
-        """Store one capture and hand it to a worker. Returns the job, None when nothing is left to
-        process (quarantined), or False when the capture is not taken at all (already filed)."""
+    def _take(self, session, batch_id, seq, item, stored, held, pool, summary, progress) -> _Job | None:
+        """Store one capture and hand it to a worker. Returns the job to assign in order, or None
+        when the capture is not taken at all (already filed)."""
         if isinstance(item, CaptureFailure):
             rel, digest = self._quarantine(batch_id, seq, item)
             if (item.source, digest) in held:
-                return False
-            summary.captures += 1
+                return None
             capture = Capture(batch_id=batch_id, seq=seq, source_name=item.source, stored_file=rel, sha256=digest)
             session.add(capture)
             session.flush()
-            self._record_failure(session, capture, item.reason, summary)
+            session.add(Page(capture_id=capture.id, verdict=Verdict.quarantined, reason=item.reason[:300]))
             session.commit()
-            if progress:
-                progress(1)
-            return None
+            return _Job(capture.id, seq, item.source, None)
         if item.file is not None:
             data = item.file.read_bytes()
             digest = sha256_bytes(data)
             if (item.source, digest) in held:  # taken before the interruption
-                return False
+                return None
             if self._already_filed(session, digest, item.frame):
                 summary.skipped += 1
                 if progress:
                     progress(1)
-                return False
+                return None
             rel = self._store_file(batch_id, seq, item, data, stored)
         else:
             rel, digest = self._store_pixels(batch_id, seq, item)
-        summary.captures += 1
         capture = Capture(batch_id=batch_id, seq=seq, source_name=item.source,
                           stored_file=rel, frame=item.frame, sha256=digest)
         session.add(capture)
@@ -219,10 +240,10 @@ class BatchRunner:
         future = pool.submit(_process, str(self.home / rel), item.frame, self.profile.page)
         return _Job(capture.id, seq, item.source, future)
 
-    def _replay(self, session, previous: list[Capture], assigner, pool, summary, progress) -> None:
+    def _replay(self, session, previous: list[int], assigner, pool, summary, progress) -> None:
         """An interrupted batch: assignments rebuilt in capture order, unprocessed captures processed."""
-        for capture in previous:
-            summary.captures += 1
+        for capture_id in previous:
+            capture = session.get(Capture, capture_id)
             if capture.page is None:
                 job = _Job(capture.id, capture.seq, capture.source_name,
                            pool.submit(_process, str(self.home / capture.stored_file), capture.frame,
@@ -230,6 +251,7 @@ class BatchRunner:
                 self._finish(session, capture.batch_id, job, assigner, summary, progress)
                 continue
             assigner.feed(capture.seq, capture.page)
+            summary.captures += 1
             summary.verdicts[capture.page.verdict.value] += 1
             if capture.page.verdict == Verdict.quarantined:
                 summary.quarantined.append((capture.source_name, capture.page.reason or ""))
@@ -249,6 +271,16 @@ class BatchRunner:
     def _finish(self, session: Session, batch_id: int, job: _Job, assigner: Assigner,
                 summary: BatchSummary, progress) -> None:
         capture = session.get(Capture, job.capture_id)
+        summary.captures += 1
+        if job.future is None:  # unreadable: quarantined when it was captured
+            page = capture.page
+            summary.verdicts["quarantined"] += 1
+            summary.quarantined.append((capture.source_name, page.reason or ""))
+            assigner.feed(capture.seq, page)
+            session.commit()
+            if progress:
+                progress(1)
+            return
         try:
             result = job.future.result()
         except Exception as exc:  # a bug or a crash in a worker must not stop the batch

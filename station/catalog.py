@@ -156,7 +156,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def open_catalog(home: Path) -> sessionmaker[Session]:
-    engine = create_engine(f"sqlite:///{home / 'catalog.sqlite'}")
+    # Several batches (a hot folder, a scan job) may write at once: wait for the lock, don't fail.
+    engine = create_engine(f"sqlite:///{home / 'catalog.sqlite'}", connect_args={"timeout": 60})
     event.listen(engine, "connect", _sqlite_pragmas)
     Base.metadata.create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)

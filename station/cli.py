@@ -17,7 +17,7 @@ from station.catalog import Book, entry_by_number, open_catalog
 from station.config import LoadedConfig, load_config
 from station.entries import entry_state
 from station.errors import InputError, StationError
-from station.storage import ensure_home, write_atomic
+from station.storage import ensure_home, exclusive_home, write_atomic
 
 STATUS_VI = {"done": "xong", "missing": "thiếu", "doubtful": "cần kiểm tra"}
 
@@ -181,14 +181,82 @@ def _print_summary(summary) -> None:
             click.echo(f"  {count} trang chờ xác nhận / held: {reason}")
 
 
-def _operator_prompt(event) -> bool:
+def _ask_operator(message: str) -> bool:
     """A device stopped (jam, cover open…): tell the operator, wait until they say go on."""
-    click.echo(f"\n⚠ {event.message}", err=True)
+    click.echo(f"\n⚠ {message}", err=True)
     if not sys.stdin.isatty():
         click.echo("Không có người vận hành ở bàn phím: dừng lô / no operator at the terminal: stopping.",
                    err=True)
         return False
     return click.confirm("Tiếp tục quét? / continue", default=True, err=True)
+
+
+@main.command()
+@click.option("--host", help="Address for the web page and API (default from config.yaml: 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default from config.yaml).")
+@click.option("--workers", type=int, help="Worker processes (default: config, else one per core).")
+@click.pass_obj
+def run(obj: Context, host, port, workers):
+    """Chạy trạm / run the station: hot folders, scan jobs, web API. Stops cleanly on SIGTERM/Ctrl-C."""
+    import uvicorn
+    from station.daemon import Station
+    from station.web import check_exposure, create_app
+    web = obj.cfg.settings.web
+    host, port = host or web.host, port or web.port
+    check_exposure(host, web.token, obj.cfg.path)
+    station = Station(obj.cfg, obj.maker, workers)
+    with exclusive_home(obj.cfg.home):
+        station.start()
+        click.echo(f"Trạm đang chạy tại http://{host}:{port} / station running (Ctrl-C để dừng).", err=True)
+        uvicorn.run(create_app(station, web.token), host=host, port=port, log_level="warning")
+
+
+def _daemon_url(cfg: LoadedConfig) -> str | None:
+    """The running station's address, if one answers on the configured port."""
+    import urllib.request
+    web = cfg.settings.web
+    host = "127.0.0.1" if web.host in ("0.0.0.0", "::") else web.host
+    url = f"http://{host}:{web.port}"
+    request = urllib.request.Request(f"{url}/api/health", headers=_auth(cfg))
+    try:
+        with urllib.request.urlopen(request, timeout=1) as answer:
+            return url if answer.status == 200 else None
+    except OSError:
+        return None
+
+
+def _auth(cfg: LoadedConfig) -> dict:
+    token = cfg.settings.web.token
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _api(cfg: LoadedConfig, url: str, path: str, body: dict | None = None) -> dict:
+    import urllib.error
+    import urllib.request
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url + path, data=data, method="POST" if data is not None else "GET",
+                                     headers={"Content-Type": "application/json", **_auth(cfg)})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        detail = json.loads(exc.read() or b"{}").get("detail", exc.reason)
+        raise InputError(f"Trạm trả lời / station answered {exc.code}: {detail}") from None
+
+
+def _scan_on_daemon(cfg: LoadedConfig, url: str, request: dict) -> None:
+    import time
+    job = _api(cfg, url, "/api/scan", request)
+    click.echo(f"Lượt quét {job['id']} trên trạm đang chạy / scan job started on the running station.")
+    while job["state"] in ("starting", "scanning", "paused"):
+        time.sleep(0.5)
+        job = _api(cfg, url, f"/api/jobs/{job['id']}")
+        if job["state"] == "paused":
+            go_on = _ask_operator(job["message"])
+            job = _api(cfg, url, f"/api/jobs/{job['id']}/{'resume' if go_on else 'stop'}", {})
+    click.echo(f"Lượt quét {job['id']}: {job['state']}, {job['captures'] or 0} ảnh (lô {job['batch']}).")
+    if job["state"] == "failed":
+        raise InputError(f"Máy quét {request['device']}: {job['message']}")
 
 
 @main.command()
@@ -199,13 +267,19 @@ def _operator_prompt(event) -> bool:
 @click.option("--profile", help="Profile name from profiles/ (default from config.yaml).")
 @click.pass_obj
 def scan(obj: Context, device, source, resolution, profile):
-    """Quét bằng máy quét SANE / scan from a SANE device, in the foreground."""
+    """Quét bằng máy quét SANE / scan from a SANE device: on the running station if one is up,
+    otherwise here in the foreground."""
     from drivers.sane_driver import SaneDriverError, SaneDriver
     profile_obj = obj.cfg.profile(profile)
+    url = _daemon_url(obj.cfg)
+    if url:
+        _scan_on_daemon(obj.cfg, url, {"device": device, "source": source, "profile": profile_obj.name,
+                                       "resolution": resolution})
+        return
     mode = "color" if profile_obj.page.mode == "color" else "gray"
     try:
         driver = SaneDriver(device, source=source, mode=mode, resolution=resolution,
-                            wait_for_operator=_operator_prompt)
+                            wait_for_operator=lambda event: _ask_operator(event.message))
     except SaneDriverError as exc:
         raise InputError(f"Máy quét {device}: {exc}") from None
     with driver:

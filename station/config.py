@@ -28,6 +28,17 @@ class WebSettings(BaseModel):
     token: str | None = Field(None, min_length=16)
 
 
+class HotFolderSettings(BaseModel):
+    """A folder an overhead scanner or camera writes into; `station run` takes its files."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    folder: Path
+    profile: str | None = None
+    order: Literal["name", "mtime"] = "name"
+    # Network shares where inotify sees nothing: poll the folder instead.
+    poll: bool = False
+    settle_seconds: float = Field(1.0, ge=0.1, le=60)
+
+
 class StationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     home: Path = Path("~/.local/share/sohotich-station")
@@ -42,6 +53,7 @@ class StationConfig(BaseModel):
         "KS": "Khai sinh", "KT": "Khai tử", "KH": "Kết hôn",
         "CMC": "Nhận cha, mẹ, con", "HN": "Xác nhận tình trạng hôn nhân"})
     web: WebSettings = WebSettings()
+    hotfolders: list[HotFolderSettings] = Field(default_factory=list)
 
 
 class ExportSettings(BaseModel):
@@ -98,6 +110,9 @@ class LoadedConfig:
         self.settings = settings
         self.home = home
         self.profiles_dir = (path.parent / settings.profiles_dir.expanduser()).resolve()
+
+    def hotfolder_path(self, hotfolder: HotFolderSettings) -> Path:
+        return (self.path.parent / hotfolder.folder.expanduser()).resolve()
 
     def profile(self, name: str | None = None) -> Profile:
         return load_profile(self.profiles_dir, name or self.settings.default_profile)

@@ -1,0 +1,138 @@
+"""The station daemon (`station run`): hot folders taken continuously, SANE scan jobs on request, one
+pool of worker processes for all of them, and the web API the dashboard uses.
+
+On start it finishes whatever a crash left open (`recover`), then holds the home for itself. Device
+events (jam, out of paper) are kept for the operator's banner until the next job.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from drivers.base import DeviceEvent, now
+from drivers.hotfolder import HotFolderDriver
+from station.batch import BatchRunner, BatchSummary, make_pool, recover
+from station.config import HotFolderSettings, LoadedConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanJob:
+    id: int
+    device: str
+    source: str | None
+    profile: str
+    state: str = "starting"        # starting, scanning, paused, finished, failed, stopped
+    started_at: datetime = field(default_factory=now)
+    message: str | None = None     # the operator's instruction while paused, the error when failed
+    summary: BatchSummary | None = None
+    driver: object | None = None
+    _go_on: threading.Event = field(default_factory=threading.Event)
+    _decision: bool = True
+
+    def wait_for_operator(self, event: DeviceEvent) -> bool:
+        """Called from the scanning thread when the device stops: wait until resume() or stop()."""
+        self.state, self.message = "paused", event.message
+        self._go_on.clear()
+        self._go_on.wait()
+        if self.state == "paused":
+            self.state, self.message = "scanning", None
+        return self._decision
+
+    def decide(self, go_on: bool) -> None:
+        self._decision = go_on
+        if not go_on:
+            self.state = "stopped"
+        self._go_on.set()
+
+    def as_dict(self) -> dict:
+        summary = self.summary
+        return {"id": self.id, "device": self.device, "source": self.source, "profile": self.profile,
+                "state": self.state, "message": self.message, "started_at": self.started_at.isoformat(),
+                "batch": summary.batch_id if summary else None,
+                "captures": summary.captures if summary else None}
+
+
+class Station:
+    def __init__(self, cfg: LoadedConfig, sessions, workers: int | None = None):
+        self.cfg = cfg
+        self.sessions = sessions
+        self.workers = workers or cfg.settings.workers or None
+        self.pool = None
+        self.stop_event = threading.Event()
+        self.events: deque[DeviceEvent] = deque(maxlen=200)
+        self.jobs: dict[int, ScanJob] = {}
+        self._job_ids = itertools.count(1)
+        self._threads: list[threading.Thread] = []
+        self._hotfolders: list[HotFolderDriver] = []
+
+    def _runner(self, profile_name: str | None) -> BatchRunner:
+        return BatchRunner(self.cfg, self.cfg.profile(profile_name), self.sessions, pool=self.pool)
+
+    def start(self) -> None:
+        self.pool = make_pool(self.workers or os.cpu_count() or 1)
+        finished = recover(self.cfg, self.sessions, self.cfg.profile, pool=self.pool)
+        if finished:
+            log.warning("finished %d batch(es) interrupted by a crash: %s", len(finished), finished)
+        for hotfolder in self.cfg.settings.hotfolders:
+            self._spawn(self._watch, hotfolder, name=f"hotfolder:{hotfolder.folder}")
+
+    def _spawn(self, target, *args, name: str) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _watch(self, hotfolder: HotFolderSettings) -> None:
+        folder = self.cfg.hotfolder_path(hotfolder)
+        folder.mkdir(parents=True, exist_ok=True)
+        driver = HotFolderDriver(folder, order=hotfolder.order, poll=hotfolder.poll,
+                                 settle_seconds=hotfolder.settle_seconds, stop=self.stop_event)
+        self._hotfolders.append(driver)
+        try:
+            self._runner(hotfolder.profile).run(driver, f"hotfolder:{folder}", on_event=self.events.append)
+        except Exception:
+            log.exception("hot folder %s stopped", folder)
+
+    def start_scan(self, device: str, source: str | None, profile: str | None, resolution: int) -> ScanJob:
+        from drivers.sane_driver import SaneDriver
+        runner = self._runner(profile)  # validates the profile before anything starts
+        job = ScanJob(next(self._job_ids), device, source, runner.profile.name)
+        self.jobs[job.id] = job
+        mode = "color" if runner.profile.page.mode == "color" else "gray"
+
+        def scan() -> None:
+            try:
+                with SaneDriver(device, source=source, mode=mode, resolution=resolution,
+                                wait_for_operator=job.wait_for_operator) as driver:
+                    job.driver, job.state = driver, "scanning"
+                    job.summary = runner.run(driver, f"sane:{device}", on_event=self.events.append)
+                if job.state != "stopped":
+                    job.state = "finished"
+            except Exception as exc:  # a device that cannot be opened or set up
+                job.state, job.message = "failed", str(exc)
+                log.warning("scan job %d on %s failed: %s", job.id, device, type(exc).__name__)
+
+        self._spawn(scan, name=f"scan:{job.id}")
+        return job
+
+    def shutdown(self) -> None:
+        """Stop taking captures, let the pages in flight finish, close every batch."""
+        self.stop_event.set()
+        for job in self.jobs.values():
+            if job.state == "paused":
+                job.decide(False)
+            stop = getattr(job.driver, "stop", None)
+            if stop:
+                stop()
+        for driver in self._hotfolders:
+            driver.stop()
+        for thread in self._threads:
+            thread.join(timeout=120)
+        if self.pool:
+            self.pool.shutdown(wait=True)
