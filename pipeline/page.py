@@ -18,8 +18,10 @@ from pipeline.encode import EncodedImage
 from pipeline.load import load_frame
 from pipeline.separator import SeparatorPayload, has_separator_bands, read_separator
 from pipeline.settings import PageSettings
+from pipeline.spread import split_spread
 
 PageVerdict = Literal["separator", "blank", "content", "doubtful"]
+SPREAD_LONG_IN = 420 / 25.4  # two A4 pages side by side
 UNREAD_SEPARATOR = "tờ phân cách không đọc được mã / separator sheet whose barcode cannot be read"
 
 
@@ -111,7 +113,14 @@ def _content_warning(dpi: float, image: EncodedImage, settings: PageSettings) ->
     return "; ".join(warnings) or None
 
 
-def process_file(path: Path, frame: int, settings: PageSettings) -> PageResult:
-    """Worker entry point: decode one stored capture and process it. Raises ImageLoadError."""
+def process_capture(path: Path, frame: int, settings: PageSettings) -> tuple[PageResult, ...]:
+    """Worker entry point: decode one stored capture and process it: one page, or the two pages of an
+    open book when the profile splits spreads. Raises ImageLoadError."""
     loaded = load_frame(path, frame, settings.max_pixels)
-    return process_page(loaded.rgb, loaded.dpi, settings, loaded.dpi_estimated)
+    if not settings.split_spreads:
+        return (process_page(loaded.rgb, loaded.dpi, settings, loaded.dpi_estimated),)
+    dpi = loaded.dpi
+    if loaded.dpi_estimated:  # the capture shows two A4 pages side by side, not one
+        dpi = max(loaded.rgb.shape[:2]) / SPREAD_LONG_IN
+    split = split_spread(loaded.rgb, dpi)
+    return tuple(process_page(page, dpi, settings, loaded.dpi_estimated) for page in split.pages)

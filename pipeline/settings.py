@@ -31,6 +31,8 @@ class PageSettings(BaseModel):
     flatten_background: bool = True
     # Use Tesseract's orientation detection to fix pages fed sideways or upside down.
     fix_orientation: bool = True
+    # Overhead scanners and cameras: a capture shows an open book, split it at the gutter.
+    split_spreads: bool = False
     # Pixel limit for one capture (decompression-bomb guard).
     max_pixels: int = Field(200_000_000, gt=0)
 

@@ -16,11 +16,11 @@ from station.entries import entry_state, write_entry_pdf
 from station.grouping import Group, Grouper, PageSignal
 
 
-def signal_of(seq: int, page: Page) -> PageSignal:
+def signal_of(page: Page) -> PageSignal:
     if page.verdict == Verdict.separator:
         payload = parse_payload(page.separator_text)
-        return PageSignal(seq, "separator", payload.book_id, payload.entries)
-    return PageSignal(seq, page.verdict.value)
+        return PageSignal(page.id, "separator", payload.book_id, payload.entries)
+    return PageSignal(page.id, page.verdict.value)
 
 
 class Assigner:
@@ -35,8 +35,9 @@ class Assigner:
         self.scans: list[Scan] = []
         self.touched: dict[tuple[str, int], set[int]] = {}
 
-    def feed(self, seq: int, page: Page) -> None:
-        signal = signal_of(seq, page)
+    def feed(self, page: Page) -> None:
+        """The next page in capture order (pages of one capture in their order)."""
+        signal = signal_of(page)
         group = self.grouper.feed(signal)
         if group is not self.group:
             self.group, self.scans = group, self._open(group, page if signal.kind == "separator" else None)

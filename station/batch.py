@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from drivers.base import CapturedPage, CaptureFailure, DeviceEvent, Driver
 from pipeline.load import ImageLoadError
-from pipeline.page import PageResult, process_file
+from pipeline.page import PageResult, process_capture
 from pipeline.settings import PageSettings
 from station.assign import Assigner, reset_batch
 from station.catalog import Batch, Capture, Page, Verdict, utcnow
@@ -64,9 +64,9 @@ def make_pool(workers: int) -> ProcessPoolExecutor:
                                initializer=worker_init)
 
 
-def _process(path: str, frame: int, settings: PageSettings) -> PageResult | str:
+def _process(path: str, frame: int, settings: PageSettings) -> tuple[PageResult, ...] | str:
     try:
-        return process_file(Path(path), frame, settings)
+        return process_capture(Path(path), frame, settings)
     except ImageLoadError as exc:
         return str(exc)
 
@@ -244,17 +244,18 @@ class BatchRunner:
         """An interrupted batch: assignments rebuilt in capture order, unprocessed captures processed."""
         for capture_id in previous:
             capture = session.get(Capture, capture_id)
-            if capture.page is None:
+            if not capture.pages:
                 job = _Job(capture.id, capture.seq, capture.source_name,
                            pool.submit(_process, str(self.home / capture.stored_file), capture.frame,
                                        self.profile.page))
                 self._finish(session, capture.batch_id, job, assigner, summary, progress)
                 continue
-            assigner.feed(capture.seq, capture.page)
             summary.captures += 1
-            summary.verdicts[capture.page.verdict.value] += 1
-            if capture.page.verdict == Verdict.quarantined:
-                summary.quarantined.append((capture.source_name, capture.page.reason or ""))
+            for page in capture.pages:
+                assigner.feed(page)
+                summary.verdicts[page.verdict.value] += 1
+                if page.verdict == Verdict.quarantined:
+                    summary.quarantined.append((capture.source_name, page.reason or ""))
             if progress:
                 progress(1)
         session.commit()
@@ -273,10 +274,10 @@ class BatchRunner:
         capture = session.get(Capture, job.capture_id)
         summary.captures += 1
         if job.future is None:  # unreadable: quarantined when it was captured
-            page = capture.page
+            page = capture.pages[0]
             summary.verdicts["quarantined"] += 1
             summary.quarantined.append((capture.source_name, page.reason or ""))
-            assigner.feed(capture.seq, page)
+            assigner.feed(page)
             session.commit()
             if progress:
                 progress(1)
@@ -287,26 +288,29 @@ class BatchRunner:
             log.exception("processing %s failed", job.source)
             result = f"lỗi xử lý / processing error: {type(exc).__name__}"
         if isinstance(result, str):
-            page = self._record_failure(session, capture, result, summary)
+            pages = [self._record_failure(session, capture, result, summary)]
         else:
-            page = self._page(capture, batch_id, result)
-            session.add(page)
-            summary.verdicts[result.verdict] += 1
-            if result.dpi_estimated:
+            pages = [self._page(capture, batch_id, part, page_result) for part, page_result in enumerate(result)]
+            session.add_all(pages)
+            for page_result in result:
+                summary.verdicts[page_result.verdict] += 1
+            if result[0].dpi_estimated:
                 summary.dpi_estimated.append(job.source)
         session.flush()
-        assigner.feed(capture.seq, page)
-        if page.held_reason:
-            summary.held[page.held_reason] += 1
+        for page in pages:
+            assigner.feed(page)
+            if page.held_reason:
+                summary.held[page.held_reason] += 1
         session.commit()
         if progress:
             progress(1)
 
-    def _page(self, capture: Capture, batch_id: int, result: PageResult) -> Page:
+    def _page(self, capture: Capture, batch_id: int, part: int, result: PageResult) -> Page:
         image = result.image
-        rel = Path("pages") / f"batch-{batch_id:05d}" / f"{capture.seq:05d}{IMAGE_SUFFIX[image.format]}"
+        name = f"{capture.seq:05d}{'-' + str(part) if part else ''}{IMAGE_SUFFIX[image.format]}"
+        rel = Path("pages") / f"batch-{batch_id:05d}" / name
         write_atomic(self.home / rel, image.data)
-        return Page(capture_id=capture.id, verdict=Verdict(result.verdict), reason=result.reason,
+        return Page(capture_id=capture.id, part=part, verdict=Verdict(result.verdict), reason=result.reason,
                     image_file=str(rel), image_format=image.format, image_bytes=len(image.data),
                     width=image.width, height=image.height, dpi=image.dpi, input_dpi=result.input_dpi,
                     dpi_estimated=result.dpi_estimated, skew_deg=result.skew_deg, rotation=result.rotation,

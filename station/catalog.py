@@ -80,15 +80,19 @@ class Capture(Base):
     stored_file: Mapped[str] = mapped_column(String(300))
     frame: Mapped[int] = mapped_column(default=0)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     batch: Mapped[Batch] = relationship(back_populates="captures")
-    page: Mapped[Page | None] = relationship(back_populates="capture")
+    # One page, or two when an overhead capture of an open book is split at the gutter.
+    pages: Mapped[list[Page]] = relationship(back_populates="capture", order_by="Page.part")
 
 
 class Page(Base):
     """What the pipeline made of a capture: verdict, measurements and the encoded image."""
     __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("capture_id", "part"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), unique=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), index=True)
+    part: Mapped[int] = mapped_column(default=0)  # 0, or 0/1 for the left/right page of a spread
     verdict: Mapped[Verdict] = mapped_column(Enum(Verdict, native_enum=False, length=16))
     # The pipeline's warning: why the page is doubtful, quarantined, or below the profile's bar.
     reason: Mapped[str | None] = mapped_column(String(300))
@@ -108,7 +112,8 @@ class Page(Base):
     over_budget: Mapped[bool] = mapped_column(Boolean, default=False)
     separator_text: Mapped[str | None] = mapped_column(String(200))
     measures: Mapped[dict | None] = mapped_column(JSON)
-    capture: Mapped[Capture] = relationship(back_populates="page")
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    capture: Mapped[Capture] = relationship(back_populates="pages")
 
 
 class Scan(Base):

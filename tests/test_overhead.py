@@ -1,0 +1,30 @@
+"""An overhead book scanner: separator sheets shot alone, the open book shot as spreads split at the gutter."""
+import json
+
+from click.testing import CliRunner
+
+from bench import corpus
+from station.cli import main
+from tests.test_spread import render_spread
+
+BOOK = "KS.2017.01"
+DPI = 200
+
+
+def cli(home, *args):
+    result = CliRunner().invoke(main, ["--home", str(home), *map(str, args)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_spread_pages_join_their_entry_in_order(tmp_path):
+    home = tmp_path / "home"
+    cli(home, "book", "add", BOOK, "--entries", "1-2")
+    cli(home, "separators", BOOK, "--entries", "1", "-o", tmp_path / "s.pdf")
+    caps = tmp_path / "caps"
+    caps.mkdir()
+    corpus.save_image(caps / "0001.jpg", corpus.render_pdf_page(tmp_path / "s.pdf", 0, DPI), DPI)
+    corpus.save_image(caps / "0002.jpg", render_spread(DPI, 3, skew_deg=1.5).capture, DPI)
+    cli(home, "process", caps, "--profile", "overhead-book")
+    entry = json.loads(cli(home, "status", BOOK, "--json"))["books"][0]["entries"][0]
+    assert entry["status"] == "done" and entry["pages"] == 2, entry
