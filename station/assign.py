@@ -56,8 +56,10 @@ class Assigner:
         scans = []
         for number in group.entries:
             entry = self.entries[(group.book_id, number)]
+            self.session.refresh(entry)  # an operator may have corrected it since this batch began
             for earlier in entry.scans:  # a rescan: the operator picks, we never overwrite
                 earlier.chosen = None
+            entry.accepted_reason = None  # whatever was accepted was about the earlier scan
             scan = Scan(entry=entry, batch_id=self.batch_id, separator_page_id=separator.id if separator else None)
             self.session.add(scan)
             scans.append(scan)

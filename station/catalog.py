@@ -54,6 +54,12 @@ class Entry(Base):
     reg_date: Mapped[date | None] = mapped_column(Date)
     page_no: Mapped[str | None] = mapped_column(String(20))
     register_row: Mapped[int | None]
+    # The operator accepted the entry despite its warnings (e.g. a page below the profile's dpi).
+    accepted_reason: Mapped[str | None] = mapped_column(String(300))
+    # Optimistic locking: a correction made on a stale view of the entry is refused, not merged.
+    version: Mapped[int] = mapped_column(default=1)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __mapper_args__ = {"version_id_col": version}
     book: Mapped[Book] = relationship(back_populates="entries")
     scans: Mapped[list[Scan]] = relationship(back_populates="entry", order_by="Scan.id")
     pdf: Mapped[Pdf | None] = relationship(back_populates="entry")
@@ -129,7 +135,8 @@ class Scan(Base):
     # A capture of this scan's stretch could not be read: a page (or a separator) may be missing.
     damaged: Mapped[bool] = mapped_column(Boolean, default=False)
     entry: Mapped[Entry] = relationship(back_populates="scans")
-    pages: Mapped[list[ScanPage]] = relationship(order_by="ScanPage.position", cascade="all, delete-orphan")
+    pages: Mapped[list[ScanPage]] = relationship(order_by="ScanPage.position", cascade="all, delete-orphan",
+                                                 back_populates="scan")
 
 
 class ScanPage(Base):
@@ -138,6 +145,7 @@ class ScanPage(Base):
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), primary_key=True)
     position: Mapped[int]
     page: Mapped[Page] = relationship()
+    scan: Mapped[Scan] = relationship(back_populates="pages")
 
 
 class Pdf(Base):
@@ -150,6 +158,18 @@ class Pdf(Base):
     bytes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     entry: Mapped[Entry] = relationship(back_populates="pdf")
+
+
+class Correction(Base):
+    """The audit record of an operator's correction: who, when, what. Ids and numbers only."""
+    __tablename__ = "corrections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    operator: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    book_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    entry_number: Mapped[int | None]
+    details: Mapped[dict] = mapped_column(JSON)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -1,6 +1,7 @@
 """The `station` command line: the contract operators and scripts use."""
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import sys
@@ -25,6 +26,7 @@ STATUS_VI = {"done": "xong", "missing": "thiếu", "doubtful": "cần kiểm tra
 class Context:
     def __init__(self, config: str | None, home: str | None):
         self._config, self._home = config, home
+        self.operator = "?"
         self._cfg: LoadedConfig | None = None
         self._sessions = None
 
@@ -62,12 +64,15 @@ class StationGroup(click.Group):
 @click.option("--home", envvar="STATION_HOME", type=click.Path(file_okay=False),
               help="Station home: catalog, pages, PDFs (overrides config.yaml).")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details (never personal data).")
+@click.option("--operator", envvar="STATION_OPERATOR", default=getpass.getuser,
+              help="Who makes corrections (recorded in the audit log; default: the system user).")
 @click.pass_context
-def main(ctx, config, home, verbose):
+def main(ctx, config, home, verbose, operator):
     """Trạm số hóa Sổ hộ tịch / civil-status book scanning station."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = Context(config, home)
+    ctx.obj.operator = operator
 
 
 @main.group()
@@ -360,6 +365,80 @@ def entry_show(obj: Context, book_id, number):
         for scan in item.scans:
             mark = {True: "đã chọn", False: "không dùng", None: "chưa chọn"}[scan.chosen]
             click.echo(f"  lượt quét {scan.id} (lô {scan.batch_id}): {len(scan.pages)} trang, {mark}")
+            for link in scan.pages:
+                page = link.page
+                gone = " (đã xóa)" if page.deleted else ""
+                click.echo(f"    trang {page.id}: {page.capture.source_name}, {page.dpi:.0f} dpi, "
+                           f"{(page.image_bytes or 0) / 1024:.0f} KB{gone}")
+
+
+def _corrections(obj: Context, session):
+    from station.corrections import Corrections
+    return Corrections(session, obj.cfg.home, obj.operator)
+
+
+@entry.command("reorder")
+@click.argument("book_id")
+@click.argument("number", type=int)
+@click.argument("pages", nargs=-1, type=int, required=True)
+@click.pass_obj
+def entry_reorder(obj: Context, book_id, number, pages):
+    """Sắp lại thứ tự trang / put the entry's pages (ids from `entry show`) in this order."""
+    with obj.sessions() as session:
+        _corrections(obj, session).reorder(book_id, number, list(pages))
+    click.echo(f"Sổ {book_id} số {number}: đã sắp lại thứ tự / reordered.")
+
+
+@entry.command("accept")
+@click.argument("book_id")
+@click.argument("number", type=int)
+@click.option("--reason", required=True, help="Why the entry is right despite its warnings.")
+@click.pass_obj
+def entry_accept(obj: Context, book_id, number, reason):
+    """Chấp nhận một số dù có cảnh báo / accept an entry despite its warnings (recorded)."""
+    with obj.sessions() as session:
+        _corrections(obj, session).accept(book_id, number, reason)
+    click.echo(f"Sổ {book_id} số {number}: đã chấp nhận / accepted.")
+
+
+@main.group()
+def page():
+    """Trang / pages: move, share, delete (ids from `station entry show`)."""
+
+
+@page.command("move")
+@click.argument("page_id", type=int)
+@click.argument("book_id")
+@click.argument("number", type=int)
+@click.option("--position", type=int, help="Place in the entry, from 0 (default: last).")
+@click.pass_obj
+def page_move(obj: Context, page_id, book_id, number, position):
+    """Chuyển trang sang số khác / move a page to another entry."""
+    with obj.sessions() as session:
+        _corrections(obj, session).move_page(page_id, book_id, number, position)
+    click.echo(f"Đã chuyển trang {page_id} sang sổ {book_id} số {number} / page moved.")
+
+
+@page.command("share")
+@click.argument("page_id", type=int)
+@click.argument("book_id")
+@click.argument("number", type=int)
+@click.pass_obj
+def page_share(obj: Context, page_id, book_id, number):
+    """Trang dùng chung / the page also belongs to this entry."""
+    with obj.sessions() as session:
+        _corrections(obj, session).share_page(page_id, book_id, number)
+    click.echo(f"Trang {page_id} cũng thuộc sổ {book_id} số {number} / page shared.")
+
+
+@page.command("delete")
+@click.argument("page_id", type=int)
+@click.pass_obj
+def page_delete(obj: Context, page_id):
+    """Xóa trang khỏi tệp PDF (vẫn giữ trong danh mục) / delete a page from PDFs (kept in the catalog)."""
+    with obj.sessions() as session:
+        _corrections(obj, session).delete_page(page_id)
+    click.echo(f"Đã xóa trang {page_id} khỏi tệp PDF / page deleted.")
 
 
 @entry.command("pick")
@@ -370,8 +449,8 @@ def entry_show(obj: Context, book_id, number):
 def entry_pick(obj: Context, book_id, number, scan_id):
     """Chọn một lượt quét khi một số được quét lại / pick the scan that counts after a rescan."""
     with obj.sessions() as session:
-        item = library.pick_scan(session, obj.cfg.home, book_id, number, scan_id)
-        click.echo(f"Sổ {item.book_id} số {item.number}: dùng lượt quét {scan_id} / scan picked.")
+        _corrections(obj, session).pick(library.require_book(session, book_id).id, number, scan_id)
+    click.echo(f"Sổ {book_id} số {number}: dùng lượt quét {scan_id} / scan picked.")
 
 
 @main.command()
@@ -414,3 +493,24 @@ def doctor(obj: Context, as_json):
             click.echo(f"Máy trạm sẵn sàng ({warned} cảnh báo) / station ready ({warned} warnings).")
     if failed:
         sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--profile", help="Profile whose DPI floor and size budget apply (default from config.yaml).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def verify(obj: Context, target: Path, profile, as_json):
+    """Kiểm tra lại bản xuất / re-check an export: BOOK.zip, its folder, or extracted PDFs + manifest.json.
+
+    Exit code 0 when clean, 11 when problems are found."""
+    from station.verify import VerifyError, verify_export
+    report = verify_export(target, obj.cfg.profile(profile))
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        for problem in report.problems:
+            click.echo(problem.line())
+        click.echo(report.summary())
+    if not report.ok:
+        raise VerifyError(report.summary())

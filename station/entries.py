@@ -60,6 +60,8 @@ def entry_state(entry: Entry) -> EntryState:
     if scan.damaged:
         reasons.append("có ảnh hỏng trong lượt quét, có thể thiếu trang / an unreadable capture in this scan")
     reasons.extend(sorted({page.reason for page in pages if page.reason}))
+    if reasons and pages and entry.accepted_reason:
+        return EntryState(entry, "done", scan, pages, [f"đã chấp nhận / accepted: {entry.accepted_reason}"])
     return EntryState(entry, "doubtful" if reasons else "done", scan, pages, reasons)
 
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from pipeline.separator import make_payload
 from station.books import BookId
-from station.catalog import Book, Entry, Page, entry_by_number
+from station.catalog import Book, Entry, Page
 from station.config import LoadedConfig, Profile
-from station.entries import entry_state, write_entry_pdf
+from station.entries import entry_state
 from station.errors import BookError, IncompleteBookError, InputError
 from station.naming import NameNotReady, pdf_name
 from station.register import read_register
@@ -124,23 +124,6 @@ def book_report(session: Session, book: Book) -> BookReport:
                       sum(e.pages for e in entries), sum(e.pdf_bytes for e in entries), entries)
 
 
-def pick_scan(session: Session, home: Path, book_id: str, number: int, scan_id: int) -> Entry:
-    book = require_book(session, book_id)
-    entry = entry_by_number(session, book.id, number)
-    if entry is None:
-        raise BookError(f"Sổ {book.id} không có số {number} / no such entry.")
-    if scan_id not in {s.id for s in entry.scans}:
-        ids = ", ".join(str(s.id) for s in entry.scans) or "(không có)"
-        raise BookError(f"Sổ {book.id} số {number}: không có lượt quét {scan_id} / no such scan. "
-                        f"Các lượt quét / scans: {ids}.")
-    for scan in entry.scans:
-        scan.chosen = scan.id == scan_id
-    session.flush()
-    write_entry_pdf(session, home, entry)
-    session.commit()
-    return entry
-
-
 @dataclass
 class ExportResult:
     zip_path: Path
@@ -201,3 +184,26 @@ def export_book(session: Session, home: Path, profile: Profile, book_id: str, ou
 def _numbers_text(numbers: list[int], limit: int = 30) -> str:
     shown = ", ".join(map(str, numbers[:limit]))
     return shown + (f" … (+{len(numbers) - limit})" if len(numbers) > limit else "")
+
+
+def entry_detail(session: Session, book_id: str, number: int) -> dict:
+    """One entry for the operator: state, version (for corrections), and every scan's pages with what
+    the pipeline measured. Numbers and ids only: no personal data."""
+    book = require_book(session, book_id)
+    entry = next((e for e in book.entries if e.number == number), None)
+    if entry is None:
+        raise BookError(f"Sổ {book.id} không có số {number} / no such entry.")
+    state = entry_state(entry)
+
+    def page_dict(page: Page) -> dict:
+        return {"id": page.id, "source": page.capture.source_name, "verdict": page.verdict.value,
+                "reason": page.reason, "deleted": page.deleted, "dpi": page.dpi, "input_dpi": page.input_dpi,
+                "bytes": page.image_bytes, "skew_deg": page.skew_deg, "rotation": page.rotation,
+                "barcode": page.separator_text}
+
+    return {"book": book.id, "number": entry.number, "status": state.status, "reasons": state.reasons,
+            "version": entry.version, "reg_date": entry.reg_date.isoformat() if entry.reg_date else None,
+            "pdf": {"pages": entry.pdf.pages, "bytes": entry.pdf.bytes} if entry.pdf else None,
+            "scans": [{"id": scan.id, "batch": scan.batch_id, "chosen": scan.chosen, "damaged": scan.damaged,
+                       "counts": scan is state.scan, "pages": [page_dict(sp.page) for sp in scan.pages]}
+                      for scan in entry.scans]}

@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from station import library
-from station.catalog import Book
+from station.catalog import Book, Correction
+from station.corrections import CorrectionError, Corrections
 from station.daemon import Station
 from station.errors import ConfigError, StationError
 
@@ -41,6 +42,28 @@ class ScanRequest(BaseModel):
     source: str | None = Field(None, pattern="^(flatbed|adf|adf-duplex)$")
     profile: str | None = Field(None, max_length=64)
     resolution: int = Field(300, ge=75, le=1200)
+
+
+class MoveRequest(BaseModel):
+    book: str = Field(..., max_length=20)
+    number: int = Field(..., ge=1)
+    position: int | None = Field(None, ge=0)
+    version: int | None = None
+
+
+class ReorderRequest(BaseModel):
+    pages: list[int] = Field(..., min_length=1, max_length=500)
+    version: int | None = None
+
+
+class AcceptRequest(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=300)
+    version: int | None = None
+
+
+class PickRequest(BaseModel):
+    scan: int
+    version: int | None = None
 
 
 def create_app(station: Station, token: str | None) -> FastAPI:
@@ -131,5 +154,68 @@ def create_app(station: Station, token: str | None) -> FastAPI:
             found.driver.stop()
             found.state = "stopped"
         return found.as_dict()
+
+    # --- review and corrections ---------------------------------------------------------------
+    def corrections(session, request: Request) -> Corrections:
+        operator = request.headers.get("x-operator", "web")[:100]
+        return Corrections(session, station.cfg.home, operator)
+
+    def run_correction(request: Request, action) -> dict:
+        with sessions() as session:
+            try:
+                entry = action(corrections(session, request))
+            except CorrectionError as exc:
+                raise HTTPException(exc.status, exc.message) from None
+            except StationError as exc:
+                raise HTTPException(404, exc.message) from None
+            return library.entry_detail(session, entry.book_id, entry.number)
+
+    @app.get("/api/books/{book_id}/entries/{number}")
+    def entry(book_id: str, number: int) -> dict:
+        with sessions() as session:
+            try:
+                return library.entry_detail(session, book_id, number)
+            except StationError as exc:
+                raise HTTPException(404, exc.message) from None
+
+    @app.post("/api/pages/{page_id}/move")
+    def move(page_id: int, body: MoveRequest, request: Request) -> dict:
+        return run_correction(request, lambda c: c.move_page(page_id, body.book, body.number, body.position,
+                                                             body.version))
+
+    @app.post("/api/pages/{page_id}/share")
+    def share(page_id: int, body: MoveRequest, request: Request) -> dict:
+        return run_correction(request, lambda c: c.share_page(page_id, body.book, body.number, body.version))
+
+    @app.post("/api/pages/{page_id}/delete")
+    def delete(page_id: int, request: Request) -> dict:
+        with sessions() as session:
+            try:
+                corrections(session, request).delete_page(page_id)
+            except CorrectionError as exc:
+                raise HTTPException(exc.status, exc.message) from None
+            return {"page": page_id, "deleted": True}
+
+    @app.post("/api/books/{book_id}/entries/{number}/reorder")
+    def reorder(book_id: str, number: int, body: ReorderRequest, request: Request) -> dict:
+        return run_correction(request, lambda c: c.reorder(book_id, number, body.pages, body.version))
+
+    @app.post("/api/books/{book_id}/entries/{number}/accept")
+    def accept(book_id: str, number: int, body: AcceptRequest, request: Request) -> dict:
+        return run_correction(request, lambda c: c.accept(book_id, number, body.reason, body.version))
+
+    @app.post("/api/books/{book_id}/entries/{number}/pick")
+    def pick(book_id: str, number: int, body: PickRequest, request: Request) -> dict:
+        return run_correction(request, lambda c: c.pick(book_id, number, body.scan, body.version))
+
+    @app.get("/api/corrections")
+    def audit(book: str | None = None) -> dict:
+        with sessions() as session:
+            query = select(Correction).order_by(Correction.id)
+            if book:
+                query = query.where(Correction.book_id == book)
+            return {"corrections": [{"id": c.id, "at": c.at.isoformat(), "operator": c.operator,
+                                     "action": c.action, "book": c.book_id, "number": c.entry_number,
+                                     "details": c.details} for c in session.scalars(query)]}
 
     return app

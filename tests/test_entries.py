@@ -74,7 +74,7 @@ def test_rescan_is_kept_flagged_then_picked(setup, tmp_path):
     cli(home, "entry", "pick", BOOK, "1", scans[-1].rstrip(":"))
     state = status(home)[1]
     assert state["status"] == "done" and state["pages"] == 2
-    cli(home, "entry", "pick", BOOK, "1", "999", code=7)
+    cli(home, "entry", "pick", BOOK, "1", "999", code=12)
 
 
 def test_shared_page_goes_into_both_pdfs(setup, tmp_path):

@@ -1,0 +1,189 @@
+"""Operator corrections: move, reorder, delete, share a page; accept an entry. Each is recorded
+(who, when, what), rewrites the affected PDFs atomically, and is refused with a clear message when it
+does not apply (unknown page or entry, a page of another book, an entry changed meanwhile).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from station.catalog import Correction, Entry, Page, Scan, ScanPage, Verdict, entry_by_number, utcnow
+from station.entries import effective_scan, write_entry_pdf
+from station.errors import StationError
+
+
+class CorrectionError(StationError):
+    """The correction does not apply; nothing was changed."""
+    exit_code = 12
+    status = 400
+
+
+class NotFound(CorrectionError):
+    status = 404
+
+
+class Conflict(CorrectionError):
+    """Someone changed the entry since the operator looked at it."""
+    status = 409
+
+
+def _entry(session: Session, book_id: str, number: int) -> Entry:
+    entry = entry_by_number(session, book_id, number)
+    if entry is None:
+        raise NotFound(f"Sổ {book_id} không có số {number} / no such entry.")
+    return entry
+
+
+def _page(session: Session, page_id: int) -> Page:
+    page = session.get(Page, page_id)
+    if page is None:
+        raise NotFound(f"Không có trang {page_id} / no such page.")
+    if page.verdict not in (Verdict.content, Verdict.doubtful):
+        raise CorrectionError(f"Trang {page_id} là {page.verdict.value}, không phải trang nội dung "
+                              "/ not a content page.")
+    return page
+
+
+def _check_version(entry: Entry, expected: int | None) -> None:
+    if expected is not None and entry.version != expected:
+        raise Conflict(f"Sổ {entry.book_id} số {entry.number} vừa được sửa bởi người khác (phiên bản "
+                       f"{entry.version}, không phải {expected}): tải lại rồi làm lại / changed meanwhile.")
+
+
+def _scan_for(session: Session, entry: Entry, batch_id: int) -> Scan:
+    """The scan that counts for the entry, created when the entry has none (a page moved into a
+    missing entry)."""
+    scan, problem = effective_scan(entry)
+    if problem:
+        raise CorrectionError(f"Sổ {entry.book_id} số {entry.number}: {problem}. Chọn bản quét trước.")
+    if scan is None:
+        scan = Scan(entry=entry, batch_id=batch_id, separator_page_id=None)
+        session.add(scan)
+        session.flush()
+    return scan
+
+
+def _renumber(scan: Scan) -> None:
+    for position, link in enumerate(sorted(scan.pages, key=lambda sp: sp.position)):
+        link.position = position
+
+
+def _pages_of(scan: Scan) -> list[int]:
+    return [sp.page_id for sp in sorted(scan.pages, key=lambda sp: sp.position)]
+
+
+class Corrections:
+    def __init__(self, session: Session, home: Path, operator: str):
+        self.session = session
+        self.home = home
+        self.operator = operator[:100] or "?"
+
+    def _done(self, action: str, entries: list[Entry], details: dict) -> None:
+        for entry in entries:
+            entry.changed_at = utcnow()  # bumps the version: stale views of it are refused
+        self.session.flush()
+        for entry in entries:
+            self.session.refresh(entry)
+            write_entry_pdf(self.session, self.home, entry)
+        first = entries[0] if entries else None
+        self.session.add(Correction(operator=self.operator, action=action,
+                                    book_id=first.book_id if first else None,
+                                    entry_number=first.number if first else None, details=details))
+        try:
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            raise Conflict("Mục vừa được sửa bởi người khác: tải lại rồi làm lại / changed meanwhile.") from None
+
+    def _detach(self, page: Page) -> list[Entry]:
+        """Take the page out of every scan that holds it; returns the entries it left."""
+        left = []
+        for link in list(self.session.query(ScanPage).filter_by(page_id=page.id)):
+            scan = self.session.get(Scan, link.scan_id)
+            scan.pages.remove(link)
+            self.session.delete(link)
+            _renumber(scan)
+            left.append(scan.entry)
+        return left
+
+    def move_page(self, page_id: int, book_id: str, number: int, position: int | None = None,
+                  expected_version: int | None = None) -> Entry:
+        page = _page(self.session, page_id)
+        target = _entry(self.session, book_id, number)
+        _check_version(target, expected_version)
+        scan = _scan_for(self.session, target, page.capture.batch_id)
+        left = [e for e in self._detach(page) if e.id != target.id]
+        self.session.flush()
+        order = _pages_of(scan)
+        order.insert(len(order) if position is None else max(0, min(position, len(order))), page.id)
+        scan.pages.append(ScanPage(page_id=page.id, position=len(order), page=page))
+        self.session.flush()
+        self._apply_order(scan, order)
+        page.held_reason = None
+        self._done("move_page", [target, *left], {"page": page.id, "to": [book_id, number],
+                                                 "from": [[e.book_id, e.number] for e in left]})
+        return target
+
+    def _apply_order(self, scan: Scan, order: list[int]) -> None:
+        by_page = {sp.page_id: sp for sp in scan.pages}
+        for position, page_id in enumerate(order):
+            by_page[page_id].position = position
+
+    def reorder(self, book_id: str, number: int, order: list[int], expected_version: int | None = None) -> Entry:
+        entry = _entry(self.session, book_id, number)
+        _check_version(entry, expected_version)
+        scan, problem = effective_scan(entry)
+        if scan is None:
+            raise CorrectionError(f"Sổ {book_id} số {number}: {problem or 'chưa có trang / no pages'}.")
+        if sorted(order) != sorted(_pages_of(scan)):
+            raise CorrectionError(f"Sổ {book_id} số {number}: thứ tự mới phải gồm đúng các trang "
+                                  f"{_pages_of(scan)} / the new order must list exactly the entry's pages.")
+        self._apply_order(scan, order)
+        self._done("reorder", [entry], {"order": order})
+        return entry
+
+    def delete_page(self, page_id: int) -> Page:
+        page = _page(self.session, page_id)
+        if page.deleted:
+            raise CorrectionError(f"Trang {page_id} đã bị xóa / already deleted.")
+        page.deleted = True  # kept in the catalog and on disk, out of every PDF
+        entries = [link.scan.entry for link in self.session.query(ScanPage).filter_by(page_id=page.id)]
+        self._done("delete_page", entries, {"page": page.id})
+        return page
+
+    def share_page(self, page_id: int, book_id: str, number: int, expected_version: int | None = None) -> Entry:
+        """The page holds this registration too (a page shared by two entries): add it, keep it where it is."""
+        page = _page(self.session, page_id)
+        target = _entry(self.session, book_id, number)
+        _check_version(target, expected_version)
+        scan = _scan_for(self.session, target, page.capture.batch_id)
+        if page.id in _pages_of(scan):
+            raise CorrectionError(f"Trang {page_id} đã thuộc số {number} / already in that entry.")
+        scan.pages.append(ScanPage(page_id=page.id, position=len(scan.pages), page=page))
+        page.held_reason = None
+        self._done("share_page", [target], {"page": page.id, "with": [book_id, number]})
+        return target
+
+    def accept(self, book_id: str, number: int, reason: str, expected_version: int | None = None) -> Entry:
+        entry = _entry(self.session, book_id, number)
+        _check_version(entry, expected_version)
+        if not reason.strip():
+            raise CorrectionError("Cần ghi lý do chấp nhận / a reason is required.")
+        entry.accepted_reason = reason.strip()[:300]
+        self._done("accept", [entry], {"reason_length": len(reason)})
+        return entry
+
+    def pick(self, book_id: str, number: int, scan_id: int, expected_version: int | None = None) -> Entry:
+        """After a rescan: the scan that counts."""
+        entry = _entry(self.session, book_id, number)
+        _check_version(entry, expected_version)
+        if scan_id not in {s.id for s in entry.scans}:
+            ids = ", ".join(str(s.id) for s in entry.scans) or "(không có)"
+            raise NotFound(f"Sổ {book_id} số {number}: không có lượt quét {scan_id} / no such scan. "
+                           f"Các lượt quét / scans: {ids}.")
+        for scan in entry.scans:
+            scan.chosen = scan.id == scan_id
+        self._done("pick", [entry], {"scan": scan_id})
+        return entry
