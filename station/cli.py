@@ -513,4 +513,5 @@ def verify(obj: Context, target: Path, profile, as_json):
             click.echo(problem.line())
         click.echo(report.summary())
     if not report.ok:
-        raise VerifyError(report.summary())
+        raise VerifyError(f"{report.source}: bản xuất có {len(report.problems)} lỗi, xem các dòng trên "
+                          f"/ export has {len(report.problems)} problems, see the lines above.")
