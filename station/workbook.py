@@ -13,11 +13,12 @@ Note: openpyxl spools each sheet's XML through a temporary file in the system te
 """
 from __future__ import annotations
 
+import io
 import os
 import re
-import tempfile
 import zipfile
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -25,6 +26,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from station.register import Register
+from station.storage import write_atomic
 
 DATE_FORMAT = "dd.mm.yyyy"
 DATETIME_FORMAT = "dd.mm.yyyy hh:mm:ss"
@@ -73,13 +75,13 @@ _FORMULA_TAG_RE = re.compile(rb"<(?:[A-Za-z_][A-Za-z0-9_.-]*:)?f[\s/>]")
 _CHUNK = 1 << 20
 
 
-def _verify_no_formula(tmp_path: str, export_path: str) -> None:
+def _verify_no_formula(written: io.BytesIO, export_path: str) -> None:
     """Reopen the written file and refuse it if any worksheet holds a formula element.
 
     Scans the worksheet XML itself (independent of openpyxl's reader, and ~50x faster than
     loading every cell back).
     """
-    with zipfile.ZipFile(tmp_path) as zf:
+    with zipfile.ZipFile(written) as zf:
         parts = [n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
         if not parts:
             raise RuntimeError(f"Tệp xuất {export_path}: không có trang tính / export "
@@ -139,29 +141,7 @@ def write_export_workbook(path: str | os.PathLike, register: Register, file_name
         values[file_pos] = name if name else None
         ws.append([_cell(ws, v) for v in values])
 
-    folder = os.path.dirname(os.path.abspath(path_s))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path_s)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), 0o600)
-            wb.save(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        _verify_no_formula(tmp, path_s)
-        os.replace(tmp, path_s)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    _verify_no_formula(buffer, path_s)
+    write_atomic(Path(path_s), buffer.getvalue())

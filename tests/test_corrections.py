@@ -4,21 +4,18 @@ import sqlite3
 
 import pymupdf
 import pytest
-from click.testing import CliRunner
 
 from bench import corpus
 from station.catalog import Entry, open_catalog
-from station.cli import main
 from station.corrections import Conflict, Corrections
+from tests.helpers import run_cli
 
 BOOK = "KS.2017.01"
 DPI = 200
 
 
 def cli(home, *args, code=0):
-    result = CliRunner().invoke(main, ["--home", str(home), "--operator", "tester", *map(str, args)])
-    assert result.exit_code == code, result.output
-    return result.output
+    return run_cli(home, *args, code=code, operator="tester").output
 
 
 @pytest.fixture
@@ -103,6 +100,7 @@ def test_concurrent_edits_one_wins_the_other_gets_a_conflict(book):
 
 def test_api_corrections_and_their_audit_records(book):
     from fastapi.testclient import TestClient
+
     from station.config import load_config
     from station.daemon import Station
     from station.web import create_app

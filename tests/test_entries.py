@@ -5,21 +5,17 @@ import zipfile
 import numpy as np
 import pymupdf
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 from bench import corpus
-
-from station.cli import main
+from tests.helpers import run_cli
 
 BOOK = "KS.2017.01"
 DPI = 200
 
 
 def cli(home, *args, code=0):
-    result = CliRunner().invoke(main, ["--home", str(home), *map(str, args)])
-    assert result.exit_code == code, result.output
-    return result.output
+    return run_cli(home, *args, code=code).output
 
 
 @pytest.fixture(scope="module")

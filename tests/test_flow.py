@@ -6,21 +6,18 @@ import cv2
 import numpy as np
 import pymupdf
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from bench import corpus
 from pipeline.geometry import measure_skew
 from station.catalog import Capture, Entry, Page, Verdict, open_catalog
-from station.cli import main
+from tests.helpers import run_cli
 
 BOOK = "KS.2017.01"
 
 
 def cli(home, *args, code=0):
-    result = CliRunner().invoke(main, ["--home", str(home), *map(str, args)])
-    assert result.exit_code == code, result.output
-    return result.output
+    return run_cli(home, *args, code=code).output
 
 
 @pytest.fixture(scope="module")

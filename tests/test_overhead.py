@@ -1,20 +1,16 @@
 """An overhead book scanner: separator sheets shot alone, the open book shot as spreads split at the gutter."""
 import json
 
-from click.testing import CliRunner
-
 from bench import corpus
-from station.cli import main
+from tests.helpers import run_cli
 from tests.test_spread import render_spread
 
 BOOK = "KS.2017.01"
 DPI = 200
 
 
-def cli(home, *args):
-    result = CliRunner().invoke(main, ["--home", str(home), *map(str, args)])
-    assert result.exit_code == 0, result.output
-    return result.output
+def cli(home, *args, code=0):
+    return run_cli(home, *args, code=code).output
 
 
 def test_spread_pages_join_their_entry_in_order(tmp_path):

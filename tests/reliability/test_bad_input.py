@@ -26,22 +26,27 @@ from bench import corpus
 from drivers.base import CaptureFailure
 from drivers.replay import ReplayDriver
 from pipeline.load import ImageLoadError, inspect_file
-from pipeline.separator import PayloadError, _check, make_payload, parse_payload, read_separator
+from pipeline.separator import (
+    PayloadError,
+    _check,
+    make_payload,
+    parse_payload,
+    read_separator,
+)
 from station.books import BookId
 from station.catalog import Capture, entry_by_number, open_catalog
 from station.cli import main
 from station.errors import ConfigError, RegisterError
 from station.register import read_register
 from station.workbook import write_export_workbook
+from tests.helpers import run_cli
 
 BOOK = "KS.2017.01"
 DPI = 200
 
 
 def cli(home, *args, code=0):
-    result = CliRunner().invoke(main, ["--home", str(home), *map(str, args)])
-    assert result.exit_code == code, result.output
-    return result
+    return run_cli(home, *args, code=code)
 
 
 # =================================================================================================

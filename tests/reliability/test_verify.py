@@ -15,15 +15,14 @@ from PIL import Image
 from bench import corpus
 from station.cli import main
 from station.verify import VerifyError
+from tests.helpers import run_cli
 
 BOOK = "KS.2017.01"
 DPI = 200
 
 
 def cli(home, *args, code=0):
-    result = CliRunner().invoke(main, ["--home", str(home), *map(str, args)])
-    assert result.exit_code == code, result.output
-    return result
+    return run_cli(home, *args, code=code)
 
 
 @pytest.fixture(scope="module")
