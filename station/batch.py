@@ -8,6 +8,7 @@ start (`recover`), or continued where it stopped when the same folder is process
 """
 from __future__ import annotations
 
+import io
 import logging
 import multiprocessing
 import os
@@ -31,7 +32,7 @@ from pipeline.settings import PageSettings
 from station.assign import Assigner, reset_batch
 from station.catalog import Batch, Capture, Page, Verdict, utcnow
 from station.config import LoadedConfig, Profile
-from station.storage import ensure_home, exclusive_home, fsync_dir, sha256_bytes, write_atomic
+from station.storage import ensure_home, exclusive_home, sha256_bytes, write_atomic
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIX = {"jpeg": ".jpg", "tiff-g4": ".tif"}
@@ -99,19 +100,15 @@ class BatchRunner:
         return stored[item.file]
 
     def _store_pixels(self, batch_id: int, seq: int, item: CapturedPage) -> tuple[str, str]:
-        folder = self.home / "captures" / f"batch-{batch_id:05d}"
-        target = folder / f"{seq:05d}.png"
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = target.with_suffix(".png.tmp")
+        # Uncompressed TIFF: ~40 ms for a 300 dpi colour A4 page against 1–1.6 s for PNG, time the
+        # scanner would otherwise stand still; the disk pays about a third more per capture.
+        buffer = io.BytesIO()
         dpi = (item.resolution, item.resolution) if item.resolution else None
-        with open(tmp, "wb") as handle:
-            item.image.save(handle, format="PNG", dpi=dpi, compress_level=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-        fsync_dir(folder)
-        return str(target.relative_to(self.home)), sha256_bytes(target.read_bytes())
+        item.image.save(buffer, format="TIFF", dpi=dpi)
+        data = buffer.getvalue()
+        target = self.home / "captures" / f"batch-{batch_id:05d}" / f"{seq:05d}.tif"
+        write_atomic(target, data)
+        return str(target.relative_to(self.home)), sha256_bytes(data)
 
     def _quarantine(self, batch_id: int, seq: int, failure: CaptureFailure) -> tuple[str, str]:
         if failure.file is None:

@@ -24,7 +24,7 @@ def test_feeder_batch_is_stored_and_processed(tmp_path):
     assert done.returncode == 0, done.stderr
     # The test backend's feeder holds 10 blank sheets: all captured, all judged blank, none lost.
     assert "Lô 1: 10 ảnh" in done.stdout and "10 trang trắng" in done.stdout
-    captures = list((tmp_path / "home" / "captures").rglob("*.png"))
+    captures = list((tmp_path / "home" / "captures").rglob("*.tif"))
     assert len(captures) == 10
 
 
