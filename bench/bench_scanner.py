@@ -399,9 +399,11 @@ def child_memory(spec: dict) -> dict:
     cfg, sessions = _station(home, Path(spec["register"]))
     profile = cfg.profile(spec.get("profile"))
     items = [(Path(p), d) for p, d in spec["items"]]
+    mode = spec.get("mode", "file")
     feed = home.parent / "feed"
     feed.mkdir(exist_ok=True)
-    scanner = ScheduledScanner(items, 0, "file", feed_dir=feed)
+    # Pixels are stored whatever they are (no "already filed" check), so no need to make them unique.
+    scanner = ScheduledScanner(items, 0, mode, feed_dir=feed if mode == "file" else None)
     workers = cfg.settings.workers or os.cpu_count() or 1
     pool = make_pool(workers)   # bench-owned (as the daemon's), so the workers can be read before exit
     samples: list[dict] = []
@@ -429,7 +431,7 @@ def child_memory(spec: dict) -> dict:
         pool.shutdown(wait=True)
     busy = scanner.station_time()
     return {
-        "part": "memory", "pages": len(items), "workers": workers, "profile": profile.name,
+        "part": "memory", "mode": mode, "pages": len(items), "workers": workers, "profile": profile.name,
         "total_s": total, "s_per_page": total / len(items),
         "main_baseline_mb": baseline, "main_hwm_mb": tree["main_hwm_mb"], "main_rss_end_mb": tree["main_rss_mb"],
         "worker_hwm_mb": [w["hwm_mb"] for w in tree["workers"]],
@@ -574,23 +576,24 @@ def write_report(path: Path, info: dict, args, overhead: list[dict], memory: lis
         lines.append("")
     if memory:
         lines += ["## 2. Memory over the length of a batch", "",
-                  ("Captures as fast as the station takes them (no schedule), file hand-over, bench-owned pool "
+                  ("Captures as fast as the station takes them (no schedule), bench-owned pool "
                   f"of {memory[0]['workers']} workers; content/blank pages cycled from a pool of 60 rendered "
-                  "captures (200 and 300 dpi, each re-written with a unique JPEG comment), one rendered separator "
+                  "captures (200 and 300 dpi; for the file hand-over each re-written with a unique JPEG comment), "
+                  "one rendered separator "
                   "per entry. Peak = VmHWM read from /proc just before the pool shuts down."), "",
-                  ("| captures | main peak MB | main at start / end MB | worker peaks MB | s/page | total s "
+                  ("| hand-over | captures | main peak MB | main at start / end MB | worker peaks MB | s/page | total s "
                   "| worker s/capture | station p50 / p95 / max ms | PDFs (pages) | load |"),
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for row in memory:
             o = row["outcome"]
-            lines.append(f"| {row['pages']} | {row['main_hwm_mb']:.0f} | {row['main_baseline_mb']:.0f} / "
+            lines.append(f"| {row.get('mode', 'file')} | {row['pages']} | {row['main_hwm_mb']:.0f} | {row['main_baseline_mb']:.0f} / "
                          f"{row['main_rss_end_mb']:.0f} | "
                          + ", ".join(f"{v:.0f}" for v in row["worker_hwm_mb"])
                          + f" | {row['s_per_page']:.2f} | {row['total_s']:.0f} | {_worker_s(row)} | "
                          f"{_ms(row['station_p50_s'])} / "
                          f"{_ms(row['station_p95_s'])} / {_ms(row['station_max_s'])} | {o['pdfs']} ({o['pdf_pages']}) "
                          f"| {_load(row)} |")
-        longest = max(memory, key=lambda r: r["pages"])
+        longest = max(memory, key=lambda r: (r["pages"], r.get("mode", "file") == "file"))
         if longest["samples"]:
             picks = longest["samples"][:: max(1, len(longest["samples"]) // 8)] + longest["samples"][-1:]
             lines += ["", f"Main-process RSS along the {longest['pages']}-capture batch (MB): "
@@ -620,6 +623,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", default=None, help="station profile (default from config.yaml)")
     parser.add_argument("--memory", action="store_true", help="also measure memory at 50 and 2,000 captures")
     parser.add_argument("--memory-pages", default=None, help="comma list (default 50,2000; --quick 50,300)")
+    parser.add_argument("--memory-modes", default="file",
+                        help="hand-over modes for the memory part: file, pixels (pixels stores an uncompressed "
+                             "capture each time: ~20-36 MB of disk per page, so it uses --pixel-memory-pages)")
+    parser.add_argument("--pixel-memory-pages", default="50,300")
     parser.add_argument("--no-overhead", action="store_true", help="memory part only")
     parser.add_argument("--quick", action="store_true", help="30-page overhead batches, 1 run; memory 50 vs 300")
     parser.add_argument("--cprofile", type=Path, help="cProfile the main process of the first overhead batch")
@@ -640,6 +647,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         args.pages, args.repeats = min(args.pages, 30), 1
     memory_pages = [int(v) for v in (args.memory_pages or ("50,300" if args.quick else "50,2000")).split(",")]
+    pixel_pages = [int(v) for v in args.pixel_memory_pages.split(",")]
+    memory_modes = [m.strip() for m in args.memory_modes.split(",") if m.strip()]
     args.work.mkdir(parents=True, exist_ok=True)
     info = machine_info()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -671,11 +680,13 @@ def main(argv: list[str] | None = None) -> None:
                     save()
     overhead.sort(key=lambda r: (modes.index(r["mode"]), dpis.index(r["dpi"])))
     if args.memory or args.no_overhead:
-        folder, plan = memory_corpus(args.work, max(memory_pages), [books[200], books[300]])
-        for pages in memory_pages:
-            spec = {"part": "memory", "profile": args.profile, "register": str(folder / "register.xlsx"),
-                    "items": plan[:pages]}
-            _log(f"memory: {pages} captures")
+        runs = [(mode, pages) for mode in memory_modes
+                for pages in (memory_pages if mode == "file" else pixel_pages)]
+        folder, plan = memory_corpus(args.work, max(pages for _, pages in runs), [books[200], books[300]])
+        for mode, pages in runs:
+            spec = {"part": "memory", "mode": mode, "profile": args.profile,
+                    "register": str(folder / "register.xlsx"), "items": plan[:pages]}
+            _log(f"memory: {pages} captures, {mode}")
             row = run_child(spec, args.work, args.keep)
             memory.append(row)
             _log(f"  main peak {row['main_hwm_mb']:.0f} MB, worker peaks "

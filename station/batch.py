@@ -158,13 +158,13 @@ class BatchRunner:
                             on_event(item)
                         continue
                     job = self._take(session, batch.id, next_seq, item, stored, held, pool, summary, progress)
-                    if job is None:
-                        continue
-                    next_seq += 1
-                    jobs.put(job)
+                    if job is not None:
+                        next_seq += 1
+                        jobs.put(job)
+                    # Stored and in the catalog (now, or before a crash): the device may let go of it.
                     acknowledge = getattr(driver, "acknowledge", None)
                     if acknowledge and isinstance(item, CapturedPage):
-                        acknowledge(item)  # stored and in the catalog: the device may let go of it now
+                        acknowledge(item)
             finally:
                 jobs.put(None)
                 assigning.join()
@@ -317,11 +317,14 @@ class BatchRunner:
                               "quality": image.quality, "seconds": result.seconds})
 
 
-def recover(cfg: LoadedConfig, sessions, profile_for: Callable[[str], Profile], pool: Executor | None = None) -> list[int]:
-    """Finish every batch a crash left open: process what was captured but not processed, rebuild
-    its assignments and PDFs. Returns the batch ids finished."""
+def recover(cfg: LoadedConfig, sessions, profile_for: Callable[[str], Profile], pool: Executor | None = None,
+            keep_open: set[str] = frozenset()) -> list[int]:
+    """Finish every batch a crash left open, except those of the sources in `keep_open` (their
+    driver continues them): process what was captured but not processed, rebuild its assignments
+    and PDFs. Returns the batch ids finished."""
     with sessions() as session:
-        open_batches = list(session.scalars(select(Batch).where(Batch.finished_at.is_(None))))
+        open_batches = [b for b in session.scalars(select(Batch).where(Batch.finished_at.is_(None)))
+                        if b.source not in keep_open]
     finished = []
     for batch in open_batches:
         runner = BatchRunner(cfg, profile_for(batch.profile), sessions, pool=pool)

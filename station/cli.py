@@ -351,10 +351,15 @@ def entry():
 @entry.command("show")
 @click.argument("book_id")
 @click.argument("number", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (as the web API's).")
 @click.pass_obj
-def entry_show(obj: Context, book_id, number):
+def entry_show(obj: Context, book_id, number, as_json):
     """Các lượt quét của một số / the scans of one entry."""
     with obj.sessions() as session:
+        if as_json:
+            detail = library.entry_detail(session, book_id, number)
+            click.echo(json.dumps(detail, ensure_ascii=False, indent=1))
+            return
         item = entry_by_number(session, library.require_book(session, book_id).id, number)
         if item is None:
             raise InputError(f"Sổ {book_id} không có số {number} / no such entry.")

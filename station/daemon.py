@@ -77,7 +77,10 @@ class Station:
 
     def start(self) -> None:
         self.pool = make_pool(self.workers or os.cpu_count() or 1)
-        finished = recover(self.cfg, self.sessions, self.cfg.profile, pool=self.pool)
+        # A hot folder's batch cut by a crash is continued by its watcher, not closed here: the
+        # pages still in the folder belong to the entry whose separator the batch already holds.
+        continued = {self._hotfolder_source(h) for h in self.cfg.settings.hotfolders}
+        finished = recover(self.cfg, self.sessions, self.cfg.profile, pool=self.pool, keep_open=continued)
         if finished:
             log.warning("finished %d batch(es) interrupted by a crash: %s", len(finished), finished)
         for hotfolder in self.cfg.settings.hotfolders:
@@ -88,6 +91,9 @@ class Station:
         thread.start()
         self._threads.append(thread)
 
+    def _hotfolder_source(self, hotfolder: HotFolderSettings) -> str:
+        return f"hotfolder:{self.cfg.hotfolder_path(hotfolder)}"
+
     def _watch(self, hotfolder: HotFolderSettings) -> None:
         folder = self.cfg.hotfolder_path(hotfolder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -95,7 +101,8 @@ class Station:
                                  settle_seconds=hotfolder.settle_seconds, stop=self.stop_event)
         self._hotfolders.append(driver)
         try:
-            self._runner(hotfolder.profile).run(driver, f"hotfolder:{folder}", on_event=self.events.append)
+            self._runner(hotfolder.profile).run(driver, self._hotfolder_source(hotfolder), resumable=True,
+                                                on_event=self.events.append)
         except Exception:
             log.exception("hot folder %s stopped", folder)
 

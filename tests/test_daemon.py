@@ -92,7 +92,7 @@ def book(tmp_path):
     daemon.cli("separators", BOOK, "-o", tmp_path / "sheets.pdf")
     corpus.write_captures(tmp_path / "captures", entries, tmp_path / "sheets.pdf", seed=31,
                           dpi_choices=(DPI,), duplex_blank_rate=0.0)
-    (tmp_path / "captures" / "truth.json").unlink()
+    (tmp_path / "captures" / "truth.json").rename(tmp_path / "truth.json")
     yield daemon
     if daemon.proc and daemon.proc.poll() is None:
         os.killpg(daemon.proc.pid, signal.SIGKILL)
@@ -145,20 +145,34 @@ def test_scan_job_through_the_api_and_the_cli(book):
     assert err.value.code == 422
 
 
-def test_kill_9_mid_batch_then_restart_accounts_for_every_capture_once(book):
-    book.start()
+@pytest.mark.parametrize("done_before_kill", [1, 4])
+def test_kill_9_mid_batch_then_restart_accounts_for_every_capture_once(book, done_before_kill):
+    """Killed right after a separator (1) or inside an entry (4): the restarted station continues the
+    hot folder's batch, so the pages after the kill still join the entry their separator opened."""
+    truth = corpus.load_truth(book.root)
     names = sorted(p.name for p in (book.root / "captures").iterdir())
+    book.start()
     drop(book, names)
-    book.wait(lambda: len(list((book.hot / "done").glob("*"))) >= 4 if (book.hot / "done").exists() else False)
+    book.wait(lambda: (book.hot / "done").exists() and len(list((book.hot / "done").glob("*"))) >= done_before_kill)
     os.killpg(book.proc.pid, signal.SIGKILL)
     book.proc.wait()
     book.start()
     book.wait(lambda: entries_done(book))
+    book.wait(lambda: not any(p.is_file() for p in book.hot.iterdir()))  # every file handed over and moved
     book.proc.send_signal(signal.SIGTERM)
     book.proc.wait(timeout=120)
     with sqlite3.connect(book.root / "home" / "catalog.sqlite") as db:
         taken = sorted(n for n, in db.execute("select source_name from captures"))
+        held = db.execute("select count(*) from pages where held_reason is not null").fetchone()[0]
     assert taken == names
+    assert held == 0
+    assert sorted(p.name for p in (book.hot / "done").iterdir()) == names
+    status = json.loads(book.cli("status", BOOK, "--json").stdout)["books"][0]
+    assert status["done"] == 3 and status["doubtful"] == 0
+    for number in (1, 2, 3):
+        pages = sum(1 for t in truth if t.kind == "content" and number in t.entries)
+        detail = json.loads(book.cli("entry", "show", BOOK, number, "--json").stdout)
+        assert detail["pdf"]["pages"] == pages, detail
 
 
 def test_beyond_loopback_needs_a_token(tmp_path):
