@@ -3,12 +3,16 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := python3 python3-venv python3-dev gcc libsane-dev sane-utils libzbar0 \
-	tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd fonts-dejavu-core poppler-utils
+	tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd fonts-dejavu-core poppler-utils chromium \
+	unpaper libjpeg-turbo-progs
+# OCRmyPDF's own needs (bench only): PDF/A (Ghostscript), -O 3 (pngquant); jbig2enc is not in Debian.
+BENCH_APT_PACKAGES := ghostscript pngquant
+BENCH_ARGS ?=
 SAMPLE := out/sample-book/KS.2017.01
 SAMPLE_OUT := out/sample
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: setup system venv run test bench clean
+.PHONY: setup system venv run test bench soak clean
 
 setup: system $(VENV)/.installed
 
@@ -42,6 +46,25 @@ run: setup $(SAMPLE)/register.xlsx
 
 test: setup
 	$(VENV)/bin/pytest -q
+
+# The station against OCRmyPDF, an unpaper + img2pdf script and the floor, on the same pages
+# (bench/compare.py): writes bench/results.md and bench/plots/. `make bench BENCH_ARGS=--quick`: ~3 min.
+bench: setup $(VENV)/.bench-installed
+	@installed=$$(dpkg-query -W -f='$${Status}\n' $(BENCH_APT_PACKAGES) 2>/dev/null | grep -c 'install ok installed'); \
+	if [ "$$installed" -ne "$(words $(BENCH_APT_PACKAGES))" ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BENCH_APT_PACKAGES); \
+	fi
+	$(VENV)/bin/python -m bench.compare $(BENCH_ARGS)
+
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+# The long crash campaign (bench/crash_campaign.py, docs/reliability.md): kill -9 at every pass of each
+# kill point and at random moments, a disk-full sweep; about an hour on two cores. SOAK_ARGS=--quick: CI's handful.
+SOAK_ARGS ?=
+soak: setup
+	$(VENV)/bin/python -m bench.crash_campaign --work out/crash-campaign --out out/crash-campaign/summary.json $(SOAK_ARGS)
 
 clean:
 	rm -rf out .pytest_cache

@@ -14,7 +14,7 @@ from typing import Callable
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract is ~5x slower with OpenMP threads
 
 from bench import corpus  # noqa: E402
-from pipeline import blank, encode, geometry, tone  # noqa: E402
+from pipeline import blank, encode, geometry, ocr, tone  # noqa: E402
 from pipeline.settings import PageSettings  # noqa: E402
 
 
@@ -50,6 +50,8 @@ def main() -> None:
             "straighten (no OSD)": lambda: geometry.straighten(capture, dpi, no_osd),
             "detect_orientation (Tesseract OSD)":
                 lambda: geometry.detect_orientation(straight, dpi),
+            "text_orientation (text lines)": lambda: geometry.text_orientation(straight, dpi),
+            "read_entry_number (Tesseract)": lambda: ocr.read_entry_number(straight, dpi),
             "is_blank": lambda: blank.is_blank(straight, dpi, colour),
             "flatten_background": lambda: tone.flatten_background(straight, dpi),
             "encode colour 200 dpi": lambda: encode.encode_page(flat, dpi, colour),
@@ -57,7 +59,7 @@ def main() -> None:
             "encode bilevel G4 300 dpi": lambda: encode.encode_page(flat, dpi, bilevel),
         }
         for name, fn in steps.items():
-            repeat = max(1, args.repeat // 2) if "OSD" in name else args.repeat
+            repeat = max(1, args.repeat // 2) if "Tesseract" in name else args.repeat
             rows.setdefault(name, []).append(f"{median_seconds(fn, repeat) * 1000:8.0f}ms")
     for name, cells in rows.items():
         print(f"{name:<34}" + "".join(f"{c:>10}" for c in cells))

@@ -319,6 +319,8 @@ class _Sheet:
         self.hand_font = rr.choice(_HAND_FONTS)
         self.hand_pt = rr.uniform(11.5, 13.5)
         self.seals: list[_Seal] = []
+        # Every printed (not handwritten) string, in drawing order: the truth for OCR error rates.
+        self.printed: list[str] = []
 
     def px(self, v: float) -> float:
         return v * self.dpi / 25.4
@@ -337,6 +339,7 @@ class _Sheet:
             pt = pt * max_w / self.width_mm(s, name, pt)
         f = self.font(name, pt)
         self.d.text((self.px(x), self.px(y)), s, font=f, fill=fill or self.black, anchor=anchor)
+        self.printed.append(s)
         w = f.getlength(s) * 25.4 / self.dpi
         return x + (w if anchor[0] == "l" else w / 2 if anchor[0] == "m" else 0)
 
@@ -641,7 +644,7 @@ def _draw_continuation(s: _Sheet, entry: EntryInfo, det: dict[str, Any], page: i
 
 
 def _ink_layer(entry: EntryInfo, page_in_entry: int, dpi: int, rr: random.Random
-               ) -> tuple[Image.Image, list[_Seal]]:
+               ) -> tuple[Image.Image, list[_Seal], tuple[str, ...]]:
     w, h = page_size_px(dpi)
     img = Image.new("RGB", (w, h), (255, 255, 255))
     s = _Sheet(img, dpi, rr)
@@ -656,7 +659,7 @@ def _ink_layer(entry: EntryInfo, page_in_entry: int, dpi: int, rr: random.Random
     else:
         _draw_continuation(s, entry, det, page_in_entry, L, R, T, B)
     s.specks(rr.randint(15, 60))
-    return img, s.seals
+    return img, s.seals, tuple(s.printed)
 
 
 def _stamp_seal(img: np.ndarray, seal: _Seal, dpi: int, rng: np.random.Generator,
@@ -751,12 +754,19 @@ def render_register_page(entry: EntryInfo, page_in_entry: int, dpi: int, seed: i
     """RGB uint8 A4 portrait register page at `dpi`: yellowed paper, printed form, blue handwriting,
     red seal and signatures. page_in_entry 1 carries "Số: N" and "Quyển số: VV/YYYY"; later pages
     are continuation layouts."""
+    return render_register_page_ex(entry, page_in_entry, dpi, seed)[0]
+
+
+def render_register_page_ex(entry: EntryInfo, page_in_entry: int, dpi: int, seed: int
+                            ) -> tuple[np.ndarray, tuple[str, ...]]:
+    """render_register_page() and the page's printed strings (form labels, headings; not the
+    handwriting or the seal), the ground truth for OCR error rates."""
     if page_in_entry < 1:
         raise ValueError("page_in_entry is 1-based")
     rr = _pyrand("page", seed, entry.book_type, entry.year, entry.volume, entry.number, page_in_entry)
     rng = _rng(seed, entry.number, page_in_entry, "page")
     paper = _paper(dpi, rng)
-    ink, seals = _ink_layer(entry, page_in_entry, dpi, rr)
+    ink, seals, printed = _ink_layer(entry, page_in_entry, dpi, rr)
     ink_arr = np.asarray(ink)
     # Ink spreads a little into old paper fibres.
     ink_arr = cv2.GaussianBlur(ink_arr, (0, 0), max(0.3, _mm(0.03, dpi)))
@@ -764,7 +774,7 @@ def render_register_page(entry: EntryInfo, page_in_entry: int, dpi: int, seed: i
     red = (int(rng.integers(195, 225)), int(rng.integers(20, 50)), int(rng.integers(35, 65)))
     for seal in seals:
         _stamp_seal(out, seal, dpi, rng, red)
-    return out
+    return out, printed
 
 
 def render_blank_page(dpi: int, seed: int, bleed_through: bool = False) -> np.ndarray:
@@ -777,7 +787,7 @@ def render_blank_page(dpi: int, seed: int, bleed_through: bool = False) -> np.nd
         # Render the front at low resolution (a ghost has no fine detail anyway), mirror it.
         gdpi = min(dpi, 75)
         entry = make_entries("KS", 2000 + rr.randrange(20), 1, 1, rr.randrange(1 << 30))[0]
-        front, _ = _ink_layer(entry, 1, gdpi, rr)
+        front, _, _ = _ink_layer(entry, 1, gdpi, rr)
         g = cv2.cvtColor(np.asarray(front), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
         g = cv2.GaussianBlur(np.ascontiguousarray(g[:, ::-1]), (0, 0), 1.5)
         k = rng.uniform(0.03, 0.07)         # at most ~7 % darker: faint, as through thin paper
@@ -943,6 +953,8 @@ class CaptureTruth:
     degradation: Degradation
     # Sheet corners in the written image (x, y), TL/TR/BR/BL of the fed sheet: truth for crop tests.
     sheet_quad: tuple[tuple[float, float], ...] = ()
+    # Content pages: the printed strings on the page (see render_register_page_ex).
+    printed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -952,7 +964,8 @@ class CaptureTruth:
         return cls(file=d["file"], kind=d["kind"], entries=tuple(d["entries"]),
                    page_in_entry=int(d["page_in_entry"]), dpi=int(d["dpi"]),
                    degradation=Degradation(**d["degradation"]),
-                   sheet_quad=tuple(tuple(p) for p in d.get("sheet_quad", ())))
+                   sheet_quad=tuple(tuple(p) for p in d.get("sheet_quad", ())),
+                   printed=tuple(d.get("printed", ())))
 
 
 def load_truth(out_dir: str | Path) -> list[CaptureTruth]:
@@ -961,7 +974,7 @@ def load_truth(out_dir: str | Path) -> list[CaptureTruth]:
 
 
 def save_image(path: str | Path, img: np.ndarray, dpi: int) -> None:
-    """Write RGB with the DPI in the file's metadata (JFIF density / pHYs / TIFF resolution)."""
+    """Write RGB (or grey, 2-D) with the DPI in the file's metadata (JFIF density / pHYs / TIFF resolution)."""
     path = Path(path)
     im = Image.fromarray(img)
     ext = path.suffix.lower()
@@ -979,16 +992,20 @@ def write_captures(out_dir: str | Path, entries: list[EntryInfo], separator_pdf:
                    dpi_choices: Sequence[int] = (200, 300), pages_per_entry: tuple[int, int] = (1, 3),
                    duplex_blank_rate: float = 0.2, max_skew: float = 6.0,
                    upside_down_separators: int = 1, harsh: bool = False,
-                   image_format: str = "jpg") -> list[CaptureTruth]:
+                   image_format: str = "jpg", grey_copy_dir: str | Path | None = None) -> list[CaptureTruth]:
     """Simulate a scanned batch: per entry the separator sheet (page i of separator_pdf announces
     entries[i]), then its register pages; duplex blank backs after some sheets. The dpi is drawn per
-    sheet (front and back share it). Writes out_dir/NNNN.<fmt> and out_dir/truth.json."""
+    sheet (front and back share it). Writes out_dir/NNNN.<fmt> and out_dir/truth.json; with
+    grey_copy_dir, the same captures scanned in greyscale there too (same names and truth)."""
     import pymupdf
     fmt = image_format.lower().lstrip(".")
     if fmt not in ("jpg", "jpeg", "png", "tif", "tiff"):
         raise ValueError(f"image_format {image_format!r}: use jpg, png or tif")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    grey_out = Path(grey_copy_dir) if grey_copy_dir is not None else None
+    if grey_out is not None:
+        grey_out.mkdir(parents=True, exist_ok=True)
     rng = _rng(seed, "captures")
     n = len(entries)
     upside = set(int(i) for i in rng.choice(n, size=min(max(0, upside_down_separators), n),
@@ -996,12 +1013,15 @@ def write_captures(out_dir: str | Path, entries: list[EntryInfo], separator_pdf:
     truths: list[CaptureTruth] = []
 
     def emit(img: np.ndarray, kind: str, ents: tuple[int, ...], pie: int, dpi: int,
-             deg: Degradation) -> None:
+             deg: Degradation, printed: tuple[str, ...] = ()) -> None:
         scanned, quad = degrade_ex(img, dpi, deg, int(rng.integers(1 << 31)))
         name = f"{len(truths) + 1:04d}.{fmt}"
         save_image(out / name, scanned, dpi)
+        if grey_out is not None:
+            save_image(grey_out / name, cv2.cvtColor(scanned, cv2.COLOR_RGB2GRAY), dpi)
         truths.append(CaptureTruth(name, kind, ents, pie, dpi, deg,
-                                   tuple((round(float(x), 2), round(float(y), 2)) for x, y in quad)))
+                                   tuple((round(float(x), 2), round(float(y), 2)) for x, y in quad),
+                                   printed))
 
     def maybe_blank(ents: tuple[int, ...], dpi: int) -> None:
         if rng.random() < duplex_blank_rate:
@@ -1021,11 +1041,12 @@ def write_captures(out_dir: str | Path, entries: list[EntryInfo], separator_pdf:
             maybe_blank((e.number,), dpi)
             for p in range(1, int(rng.integers(lo, hi + 1)) + 1):
                 dpi = int(rng.choice(list(dpi_choices)))
-                page = render_register_page(e, p, dpi, int(rng.integers(1 << 31)))
-                emit(page, "content", (e.number,), p, dpi, random_degradation(rng, max_skew, harsh))
+                page, printed = render_register_page_ex(e, p, dpi, int(rng.integers(1 << 31)))
+                emit(page, "content", (e.number,), p, dpi, random_degradation(rng, max_skew, harsh), printed)
                 maybe_blank((e.number,), dpi)
-    with open(out / "truth.json", "w", encoding="utf-8") as f:
-        json.dump([t.to_dict() for t in truths], f, ensure_ascii=False, indent=1)
+    for folder in (out, grey_out) if grey_out is not None else (out,):
+        with open(folder / "truth.json", "w", encoding="utf-8") as f:
+            json.dump([t.to_dict() for t in truths], f, ensure_ascii=False, indent=1)
     return truths
 
 

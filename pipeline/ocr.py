@@ -8,6 +8,9 @@ timeout sets `error` and leaves the number None; the page is filed all the same.
 
 Works on an upright, deskewed page (pipeline.geometry.straighten). Only the top band is read
 (where the header and "Số:" stand), at ~300 dpi effective, binarised, Tesseract `vie`.
+
+Also here: the small image of the number shown to the operator as evidence (`evidence_jpeg`), and
+the invisible text layer that makes a page's PDF searchable (`text_layer_pdf`).
 """
 from __future__ import annotations
 
@@ -41,6 +44,9 @@ MAX_NUMBER_DIGITS = 5
 DEFAULT_TIMEOUT_S = 10.0
 # Punctuation-only OCR words ('.', '—', '|') skipped before the "Số" label at the start of a line.
 MAX_LEADING_MARKS = 3
+# The evidence crop: grey JPEG at 150 dpi, a few KB; legible digits, nothing else of the page.
+EVIDENCE_DPI = 150.0
+EVIDENCE_QUALITY = 80
 
 
 @dataclass(frozen=True)
@@ -200,3 +206,66 @@ def read_entry_number(page_rgb: np.ndarray, dpi: float, *,
 
     return NumberReading(number, volume, year, round(confidence, 3), box, text,
                          time.perf_counter() - start, None)
+
+
+def evidence_jpeg(page_rgb: np.ndarray, dpi: float, box: tuple[int, int, int, int]) -> bytes:
+    """The "Số: N" words cut out of the page (box in page pixels), grey JPEG for the operator."""
+    x0, y0, x1, y1 = box
+    crop = page_rgb[y0:y1, x0:x1]
+    grey = crop.min(axis=2) if crop.ndim == 3 else crop  # blue ink stays dark, like the OCR saw it
+    scale = min(1.0, EVIDENCE_DPI / dpi) if dpi > 0 else 1.0
+    if scale < 1.0:
+        size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+        grey = cv2.resize(np.ascontiguousarray(grey), size, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", np.ascontiguousarray(grey), [cv2.IMWRITE_JPEG_QUALITY, EVIDENCE_QUALITY])
+    if not ok:
+        raise ValueError("evidence crop could not be encoded")
+    return data.tobytes()
+
+
+# Ink runs longer than this are ruled lines and form borders; specks smaller than this square are
+# dot leaders and dust. On a rendered birth-register page, the form's body read as garbage
+# ("ẰẶẮẨẰẶẮ ...") until both were removed; then every label and most handwriting read right.
+RULE_MM = 8.0
+SPECK_MM = 0.35
+
+
+def _words_only(page: np.ndarray, dpi: float) -> np.ndarray:
+    """Black words on white, without ruled lines and dot leaders, for Tesseract's layout analysis.
+
+    The red channel: black print and blue ink stay dark, red seals fade into the paper instead of
+    covering the words under them."""
+    grey = np.ascontiguousarray(page[..., 0] if page.ndim == 3 else page)
+    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    rule = max(3, round(RULE_MM * dpi / 25.4))
+    lines = cv2.bitwise_or(
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (rule, 1))),
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, rule))))
+    # Dilated: the lines' blurred edges go too, not left behind as thin streaks.
+    ink = cv2.subtract(ink, cv2.dilate(lines, np.ones((3, 3), np.uint8)))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    specks = stats[:, cv2.CC_STAT_AREA] < (SPECK_MM * dpi / 25.4) ** 2
+    specks[0] = False
+    ink[specks[labels]] = 0
+    return 255 - ink
+
+
+@dataclass(frozen=True)
+class TextLayer:
+    pdf: bytes | None   # one-page PDF holding only invisible text, page size = the page at `dpi`
+    seconds: float
+    error: str | None = None
+
+
+def text_layer_pdf(page: np.ndarray, dpi: float, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> TextLayer:
+    """Tesseract `vie` over the whole upright page, rendered as a text-only PDF page (text drawn
+    invisible, no image) to be laid under the page image by pipeline.pdf."""
+    start = time.perf_counter()
+    try:
+        pdf = pytesseract.image_to_pdf_or_hocr(
+            Image.fromarray(_words_only(page, dpi)), lang="vie", extension="pdf",
+            config=f"--psm 3 --dpi {round(dpi)} -c textonly_pdf=1", timeout=timeout_s)
+    except (pytesseract.TesseractError, RuntimeError, OSError, ValueError, cv2.error) as exc:
+        msg = str(exc).strip()[:200] or type(exc).__name__
+        return TextLayer(None, time.perf_counter() - start, msg)
+    return TextLayer(pdf, time.perf_counter() - start)

@@ -2,7 +2,9 @@
 
 Steps, each a function of its own module: separator read (separator.py) → straighten: crop to the
 sheet, deskew, orientation (geometry.py) → blank check (blank.py) → paper flattening (tone.py) →
-encoding within the profile's budget (encode.py).
+encoding within the profile's budget (encode.py) → on content pages, when the profile asks, reading
+the registration number and the text layer (ocr.py), after the image work so that a failed or
+timed-out OCR only leaves the reading missing.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from pipeline import blank, encode, geometry, tone
+from pipeline import blank, encode, geometry, ocr, tone
 from pipeline.encode import EncodedImage
 from pipeline.load import load_frame
 from pipeline.separator import SeparatorPayload, has_separator_bands, read_separator
@@ -23,6 +25,20 @@ from pipeline.spread import split_spread
 PageVerdict = Literal["separator", "blank", "content", "doubtful"]
 SPREAD_LONG_IN = 420 / 25.4  # two A4 pages side by side
 UNREAD_SEPARATOR = "tờ phân cách không đọc được mã / separator sheet whose barcode cannot be read"
+ORIENTATION_UNSURE = "chiều trang không chắc chắn (ngược, xoay ngang?) / page orientation uncertain: check it"
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """What was read on a content page (pipeline.ocr): never the OCR text itself, which may hold a
+    citizen's name."""
+    number: int | None          # registration number, only when read with confidence
+    volume: str | None          # "01" of "Quyển số: 01/2017"
+    year: int | None            # 2017 of "Quyển số: 01/2017"
+    confidence: float
+    box: tuple[int, int, int, int] | None  # around "Số: N", in the encoded page's pixels
+    evidence: bytes | None      # grey JPEG of that box, for the operator
+    error: str | None = None    # OCR failed or timed out: nothing read, the page is filed all the same
 
 
 @dataclass(frozen=True)
@@ -40,7 +56,13 @@ class PageResult:
     rotation: int = 0
     border_removed: bool = False
     orientation_confident: bool = True
+    orientation_method: str | None = None
     ink_ratio: float | None = None
+    # Content pages, when the profile asks: the number read, and a one-page text-only PDF to lay
+    # under the image (None when not asked, or when Tesseract failed: see text_layer_error).
+    reading: PageReading | None = None
+    text_layer: bytes | None = None
+    text_layer_error: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -75,7 +97,8 @@ def process_page(rgb: np.ndarray, dpi: float, settings: PageSettings, dpi_estima
     clock.lap("straighten")
     measured = dict(skew_deg=straight.skew_deg, rotation=straight.rotation,
                     border_removed=straight.border_removed,
-                    orientation_confident=straight.orientation_confident, **common)
+                    orientation_confident=straight.orientation_confident,
+                    orientation_method=straight.orientation_method, **common)
     page = straight.image
     if found.problem is not None or has_separator_bands(page, dpi):
         reason = (f"tờ phân cách có mã không hợp lệ / invalid separator: {found.problem}"
@@ -92,17 +115,45 @@ def process_page(rgb: np.ndarray, dpi: float, settings: PageSettings, dpi_estima
         clock.lap("encode")
         return PageResult("blank", preview, ink_ratio=empty.ink_ratio, seconds=clock.seconds, **measured)
 
+    upright = page
     if settings.flatten_background:
         page = tone.flatten_background(page, dpi)
         clock.lap("flatten")
     image = encode.encode_page(page, dpi, settings)
     clock.lap("encode")
-    return PageResult("content", image, reason=_content_warning(dpi, image, settings),
-                      ink_ratio=empty.ink_ratio, seconds=clock.seconds, **measured)
+    reading = None
+    if settings.read_entry_number:
+        reading = _read_number(upright, dpi, image, settings)
+        clock.lap("read_number")
+    layer = None
+    if settings.text_layer:
+        layer = ocr.text_layer_pdf(page, dpi, timeout_s=settings.ocr_timeout_s)
+        clock.lap("text_layer")
+    unsure = settings.fix_orientation and not straight.orientation_confident
+    return PageResult("content", image, reason=_content_warning(dpi, image, settings, unsure),
+                      ink_ratio=empty.ink_ratio, reading=reading,
+                      text_layer=layer.pdf if layer else None, text_layer_error=layer.error if layer else None,
+                      seconds=clock.seconds, **measured)
 
 
-def _content_warning(dpi: float, image: EncodedImage, settings: PageSettings) -> str | None:
+def _read_number(upright: np.ndarray, dpi: float, image: EncodedImage, settings: PageSettings) -> PageReading:
+    found = ocr.read_entry_number(upright, dpi, timeout_s=settings.ocr_timeout_s)
+    box = evidence = None
+    if found.box is not None:
+        evidence = ocr.evidence_jpeg(upright, dpi, found.box)
+        # The encoder may have resampled the page to the profile's dpi.
+        sx, sy = image.width / upright.shape[1], image.height / upright.shape[0]
+        x0, y0, x1, y1 = found.box
+        box = (int(x0 * sx), int(y0 * sy), min(image.width, int(np.ceil(x1 * sx))),
+               min(image.height, int(np.ceil(y1 * sy))))
+    return PageReading(found.number, found.volume, found.year, found.confidence, box, evidence, found.error)
+
+
+def _content_warning(dpi: float, image: EncodedImage, settings: PageSettings,
+                     orientation_unsure: bool = False) -> str | None:
     warnings = []
+    if orientation_unsure:
+        warnings.append(ORIENTATION_UNSURE)
     # Upsampling fills the profile's dpi with pixels but adds no detail: the page must be rescanned.
     if dpi < settings.min_dpi * 0.97:
         warnings.append(f"quét ở {dpi:.0f} dpi, dưới mức tối thiểu {settings.min_dpi} dpi của hồ sơ: quét lại "

@@ -29,8 +29,15 @@ class PageSettings(BaseModel):
     max_deskew_deg: float = Field(10.0, ge=0, le=45)
     # Flatten paper tone to white so compression spends bytes on ink.
     flatten_background: bool = True
-    # Use Tesseract's orientation detection to fix pages fed sideways or upside down.
+    # Turn pages fed sideways or upside down (text lines, then Tesseract OSD where they are unsure).
     fix_orientation: bool = True
+    # Read the registration number and volume printed at the top of content pages ("Số: 15",
+    # "Quyển số: 01/2017"), so the station can check each page against its separator sheet.
+    read_entry_number: bool = False
+    # An invisible Tesseract text layer under each page image, so the PDFs can be searched.
+    text_layer: bool = False
+    # A Tesseract call running longer is stopped: the page is filed without what it would have read.
+    ocr_timeout_s: float = Field(10.0, gt=0, le=300)
     # Overhead scanners and cameras: a capture shows an open book, split it at the gutter.
     split_spreads: bool = False
     # Pixel limit for one capture (decompression-bomb guard).

@@ -70,7 +70,9 @@ class Assigner:
     def _refresh_pdfs(self) -> None:
         self.session.flush()
         for scan in self.scans:
-            if entry_state(scan.entry).status == "done":
+            # The entry's own state: what other entries hold may change without this one being fed
+            # again, and must not leave its PDF behind.
+            if entry_state(scan.entry, with_book=False).status == "done":
                 write_entry_pdf(self.session, self.home, scan.entry)
 
 

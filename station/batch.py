@@ -32,7 +32,8 @@ from pipeline.settings import PageSettings
 from station.assign import Assigner, reset_batch
 from station.catalog import Batch, Capture, Page, Verdict, utcnow
 from station.config import LoadedConfig, Profile
-from station.storage import ensure_home, exclusive_home, sha256_bytes, write_atomic
+from station.storage import (disk_full_as_error, ensure_home, exclusive_home, is_disk_full, sha256_bytes,
+                             write_atomic)
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIX = {"jpeg": ".jpg", "tiff-g4": ".tif"}
@@ -65,11 +66,39 @@ def make_pool(workers: int) -> ProcessPoolExecutor:
                                initializer=worker_init)
 
 
-def _process(path: str, frame: int, settings: PageSettings) -> tuple[PageResult, ...] | str:
+@dataclass(frozen=True)
+class _Processed:
+    pages: tuple[PageResult, ...] | str    # the pages, or why the capture could not be read
+    packed: tuple[str, str] | None = None  # (file, sha256) of the capture's lossless PNG copy
+
+
+def _process(path: str, frame: int, settings: PageSettings, pack: bool = False) -> _Processed:
     try:
-        return process_capture(Path(path), frame, settings)
+        pages = process_capture(Path(path), frame, settings)
     except ImageLoadError as exc:
-        return str(exc)
+        return _Processed(str(exc))
+    packed = None
+    if pack:
+        try:
+            packed = _pack_capture(Path(path))
+        except OSError as exc:  # disk full…: the raw TIFF stays, the page is filed all the same
+            log.warning("capture %s not packed: %s", Path(path).name, exc.strerror or type(exc).__name__)
+    return _Processed(pages, packed)
+
+
+def _pack_capture(raw: Path) -> tuple[str, str]:
+    """A scanner's raw TIFF (stored uncompressed so the scanner never waits) rewritten as lossless PNG
+    once processed, in the worker: 3-10 MB instead of 20-36 MB per 300 dpi colour page. The
+    assigning thread switches the catalog to it, then removes the TIFF."""
+    from PIL import Image
+    with Image.open(raw) as image:
+        buffer = io.BytesIO()
+        # Level 1: most of the gain of deflate at a third of the time of the default level.
+        image.save(buffer, format="PNG", compress_level=1, dpi=image.info.get("dpi"))
+    data = buffer.getvalue()
+    packed = raw.with_suffix(".png")
+    write_atomic(packed, data)
+    return str(packed), sha256_bytes(data)
 
 
 @dataclass
@@ -101,7 +130,7 @@ class BatchRunner:
 
     def _store_pixels(self, batch_id: int, seq: int, item: CapturedPage) -> tuple[str, str]:
         # Uncompressed TIFF: ~40 ms for a 300 dpi colour A4 page against 1–1.6 s for PNG, time the
-        # scanner would otherwise stand still; the disk pays about a third more per capture.
+        # scanner would otherwise stand still. The worker packs it to PNG once processed (_pack_capture).
         buffer = io.BytesIO()
         dpi = (item.resolution, item.resolution) if item.resolution else None
         item.image.save(buffer, format="TIFF", dpi=dpi)
@@ -128,15 +157,16 @@ class BatchRunner:
     # --- a batch --------------------------------------------------------------------------------
     def run(self, driver: Driver, source: str, progress: Callable[[int], None] | None = None,
             resumable: bool = False, batch_id: int | None = None,
-            on_event: Callable[[DeviceEvent], None] | None = None) -> BatchSummary:
+            on_event: Callable[[DeviceEvent], None] | None = None, close: bool = True) -> BatchSummary:
         """Take every capture the driver yields. With `resumable` (a folder replayed as it was), an
         unfinished batch of the same source is continued: captures it already holds are skipped.
-        `batch_id` continues that batch (crash recovery).
+        `batch_id` continues that batch (crash recovery); without `close` it stays unfinished.
 
         This thread only stores captures and hands them to workers, so the scanner never waits on
         processing; a second thread takes the results in capture order and assigns them."""
         ensure_home(self.home)
-        with exclusive_home(self.home) if not self.pool else nullcontext(), self.sessions() as session, \
+        with disk_full_as_error(self.home), exclusive_home(self.home) if not self.pool else nullcontext(), \
+                self.sessions() as session, \
                 (nullcontext(self.pool) if self.pool else make_pool(self.workers)) as pool:
             batch = self._open_batch(session, source, resumable, batch_id)
             summary = BatchSummary(batch.id)
@@ -151,6 +181,8 @@ class BatchRunner:
             stored: dict[Path, str] = {}
             try:
                 for item in driver.captures():
+                    if summary.failure:  # the assigning side stopped (disk full…): take no more
+                        break
                     if isinstance(item, DeviceEvent):
                         summary.events.append(item)
                         log.warning("device %s: %s", item.device, item.kind)
@@ -170,8 +202,9 @@ class BatchRunner:
                 assigning.join()
             if summary.failure:
                 raise summary.failure
-            batch.finished_at = utcnow()
-            session.commit()
+            if close:
+                batch.finished_at = utcnow()
+                session.commit()
         return summary
 
     def _assign_results(self, batch_id: int, previous: list[int], jobs: queue.Queue, pool, summary, progress) -> None:
@@ -186,7 +219,10 @@ class BatchRunner:
                     self._finish(session, batch_id, job, assigner, summary, progress)
                 summary.entries = assigner.touched
         except BaseException as exc:  # surfaced by run(): the batch stays unfinished, to be recovered
-            log.exception("assigning batch %d failed", batch_id)
+            if is_disk_full(exc, self.home):
+                log.error("assigning batch %d stopped: disk full", batch_id)
+            else:
+                log.exception("assigning batch %d failed", batch_id)
             summary.failure = exc
             while jobs.get() is not None:  # let the capture side finish storing what it has
                 pass
@@ -234,7 +270,7 @@ class BatchRunner:
                           stored_file=rel, frame=item.frame, sha256=digest)
         session.add(capture)
         session.commit()
-        future = pool.submit(_process, str(self.home / rel), item.frame, self.profile.page)
+        future = pool.submit(_process, str(self.home / rel), item.frame, self.profile.page, item.file is None)
         return _Job(capture.id, seq, item.source, future)
 
     def _replay(self, session, previous: list[int], assigner, pool, summary, progress) -> None:
@@ -280,10 +316,13 @@ class BatchRunner:
                 progress(1)
             return
         try:
-            result = job.future.result()
+            processed = job.future.result()
         except Exception as exc:  # a bug or a crash in a worker must not stop the batch
             log.exception("processing %s failed", job.source)
-            result = f"lỗi xử lý / processing error: {type(exc).__name__}"
+            processed = _Processed(f"lỗi xử lý / processing error: {type(exc).__name__}")
+        result = processed.pages
+        if processed.packed:
+            self._switch_to_packed(session, capture, *processed.packed)
         if isinstance(result, str):
             pages = [self._record_failure(session, capture, result, summary)]
         else:
@@ -302,33 +341,63 @@ class BatchRunner:
         if progress:
             progress(1)
 
+    def _switch_to_packed(self, session: Session, capture: Capture, packed: str, digest: str) -> None:
+        raw = self.home / capture.stored_file
+        capture.stored_file, capture.sha256 = str(Path(packed).relative_to(self.home)), digest
+        session.commit()  # the catalog names the PNG before the TIFF goes: a crash leaves a copy, never none
+        raw.unlink(missing_ok=True)
+
     def _page(self, capture: Capture, batch_id: int, part: int, result: PageResult) -> Page:
         image = result.image
-        name = f"{capture.seq:05d}{'-' + str(part) if part else ''}{IMAGE_SUFFIX[image.format]}"
-        rel = Path("pages") / f"batch-{batch_id:05d}" / name
+        stem = f"{capture.seq:05d}{'-' + str(part) if part else ''}"
+        rel = Path("pages") / f"batch-{batch_id:05d}" / f"{stem}{IMAGE_SUFFIX[image.format]}"
         write_atomic(self.home / rel, image.data)
-        return Page(capture_id=capture.id, part=part, verdict=Verdict(result.verdict), reason=result.reason,
+        page = Page(capture_id=capture.id, part=part, verdict=Verdict(result.verdict), reason=result.reason,
                     image_file=str(rel), image_format=image.format, image_bytes=len(image.data),
                     width=image.width, height=image.height, dpi=image.dpi, input_dpi=result.input_dpi,
                     dpi_estimated=result.dpi_estimated, skew_deg=result.skew_deg, rotation=result.rotation,
                     over_budget=image.over_budget, separator_text=result.separator_text,
                     measures={"ink_ratio": result.ink_ratio, "border_removed": result.border_removed,
                               "orientation_confident": result.orientation_confident,
+                              "orientation_method": result.orientation_method,
                               "quality": image.quality, "seconds": result.seconds})
+        self._record_reading(page, rel.with_name(stem), result)
+        return page
+
+    def _record_reading(self, page: Page, stem: Path, result: PageResult) -> None:
+        """What OCR read on the page, its evidence crop and text layer beside the page image."""
+        reading = result.reading
+        if reading is not None:
+            page.read_number, page.read_volume, page.read_year = reading.number, reading.volume, reading.year
+            page.read_confidence = reading.confidence
+            # Error text is Tesseract's or "timeout"; the OCR'd text itself never reaches the catalog.
+            page.measures["ocr"] = {"box": reading.box, "error": reading.error}
+            if reading.evidence:
+                evidence = stem.with_name(f"{stem.name}-evidence.jpg")
+                write_atomic(self.home / evidence, reading.evidence)
+                page.number_evidence_file = str(evidence)
+        if result.text_layer:
+            layer = stem.with_name(f"{stem.name}-text.pdf")
+            write_atomic(self.home / layer, result.text_layer)
+            page.text_layer_file = str(layer)
+        elif result.text_layer_error:
+            page.measures["text_layer_error"] = result.text_layer_error
 
 
 def recover(cfg: LoadedConfig, sessions, profile_for: Callable[[str], Profile], pool: Executor | None = None,
             keep_open: set[str] = frozenset()) -> list[int]:
     """Finish every batch a crash left open, except those of the sources in `keep_open` (their
     driver continues them): process what was captured but not processed, rebuild its assignments
-    and PDFs. Returns the batch ids finished."""
+    and PDFs. A batch of `station process FOLDER` whose folder is still there stays open all the
+    same: running that command again continues it, so the pages after the crash join the entry
+    whose separator came before it. Returns the batch ids recovered."""
     with sessions() as session:
         open_batches = [b for b in session.scalars(select(Batch).where(Batch.finished_at.is_(None)))
                         if b.source not in keep_open]
     finished = []
     for batch in open_batches:
         runner = BatchRunner(cfg, profile_for(batch.profile), sessions, pool=pool)
-        runner.run(_NoCaptures(), batch.source, batch_id=batch.id)
+        runner.run(_NoCaptures(), batch.source, batch_id=batch.id, close=not Path(batch.source).is_dir())
         finished.append(batch.id)
     return finished
 

@@ -14,6 +14,8 @@ from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, 
                         UniqueConstraint, create_engine, event, select)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
+from station import faults
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -117,6 +119,16 @@ class Page(Base):
     rotation: Mapped[int | None]
     over_budget: Mapped[bool] = mapped_column(Boolean, default=False)
     separator_text: Mapped[str | None] = mapped_column(String(200))
+    # Read on the page by OCR (pipeline.ocr), when the profile asks: the registration number (only
+    # when read with confidence), the volume and year printed beside it, and a small image of the
+    # "Số: N" words as the operator's evidence. NULL: nothing read (see measures["ocr"]).
+    read_number: Mapped[int | None] = mapped_column(index=True)
+    read_confidence: Mapped[float | None] = mapped_column(Float)
+    read_volume: Mapped[str | None] = mapped_column(String(8))
+    read_year: Mapped[int | None]
+    number_evidence_file: Mapped[str | None] = mapped_column(String(300))
+    # Invisible OCR text laid under the image in the entry's PDF (profile `text_layer`).
+    text_layer_file: Mapped[str | None] = mapped_column(String(300))
     measures: Mapped[dict | None] = mapped_column(JSON)
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     capture: Mapped[Capture] = relationship(back_populates="pages")
@@ -185,7 +197,11 @@ def open_catalog(home: Path) -> sessionmaker[Session]:
     engine = create_engine(f"sqlite:///{home / 'catalog.sqlite'}", connect_args={"timeout": 60})
     event.listen(engine, "connect", _sqlite_pragmas)
     Base.metadata.create_all(engine)
-    return sessionmaker(engine, expire_on_commit=False)
+    maker = sessionmaker(engine, expire_on_commit=False)
+    if faults.PLAN:  # the crash campaign's kill points around every commit (station/faults.py)
+        event.listen(engine, "commit", lambda _connection: faults.crash_point("commit"))
+        event.listen(maker, "after_commit", lambda _session: faults.crash_point("committed"))
+    return maker
 
 
 def get_book(session: Session, book_id: str) -> Book | None:

@@ -18,7 +18,7 @@ from station.catalog import Book, entry_by_number, open_catalog
 from station.config import LoadedConfig, load_config
 from station.entries import entry_state
 from station.errors import InputError, StationError
-from station.storage import ensure_home, exclusive_home, write_atomic
+from station.storage import disk_full_error, ensure_home, exclusive_home, is_disk_full, write_atomic
 
 STATUS_VI = {"done": "xong", "missing": "thiếu", "doubtful": "cần kiểm tra"}
 
@@ -48,7 +48,7 @@ class Context:
 
 
 class StationGroup(click.Group):
-    """Turns StationError into one line on stderr and its exit code."""
+    """Turns StationError, and a full disk wherever it is met, into one line on stderr and its exit code."""
 
     def invoke(self, ctx):
         try:
@@ -56,6 +56,14 @@ class StationGroup(click.Group):
         except StationError as exc:
             click.echo(f"Lỗi / error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
+        except Exception as exc:
+            home = ctx.obj.cfg.home if isinstance(ctx.obj, Context) and ctx.obj._cfg else None
+            if not is_disk_full(exc, home):
+                raise
+            filename = getattr(exc, "filename", None)  # an OSError names the file it could not write
+            full = disk_full_error(Path(filename).parent if filename else home or Path.cwd())
+            click.echo(f"Lỗi / error: {full.message}", err=True)
+            sys.exit(full.exit_code)
 
 
 @click.group(cls=StationGroup)
@@ -203,9 +211,8 @@ def _ask_operator(message: str) -> bool:
 @click.pass_obj
 def run(obj: Context, host, port, workers):
     """Chạy trạm / run the station: hot folders, scan jobs, web API. Stops cleanly on SIGTERM/Ctrl-C."""
-    import uvicorn
     from station.daemon import Station
-    from station.web import check_exposure, create_app
+    from station.web import check_exposure, create_app, serve
     web = obj.cfg.settings.web
     host, port = host or web.host, port or web.port
     check_exposure(host, web.token, obj.cfg.path)
@@ -213,7 +220,7 @@ def run(obj: Context, host, port, workers):
     with exclusive_home(obj.cfg.home):
         station.start()
         click.echo(f"Trạm đang chạy tại http://{host}:{port} / station running (Ctrl-C để dừng).", err=True)
-        uvicorn.run(create_app(station, web.token), host=host, port=port, log_level="warning")
+        serve(create_app(station, web.token), host, port, obj.cfg.path)
 
 
 def _daemon_url(cfg: LoadedConfig) -> str | None:
@@ -344,6 +351,31 @@ def export(obj: Context, book_id, out_dir, profile, allow_incomplete):
 
 
 @main.group()
+def report():
+    """Báo cáo / reports."""
+
+
+@report.command("weekly")
+@click.option("--book", "book_id", help="Only this book (default: every book of the station).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The Excel file to write (.xlsx).")
+@click.pass_obj
+def report_weekly(obj: Context, book_id, output: Path):
+    """Báo cáo tiến độ theo tuần / weekly progress: entries done per ISO week, cumulative, remaining,
+    for the commune and per book (Excel)."""
+    from station.report import weekly_report, write_weekly_workbook
+    if output.suffix.lower() != ".xlsx":
+        raise InputError(f"{output}: báo cáo ghi ra tệp .xlsx / the report is written as .xlsx.")
+    with obj.sessions() as session:
+        found = library.require_book(session, book_id).id if book_id else None
+        weekly = weekly_report(session, obj.cfg, found)
+    write_weekly_workbook(output, weekly)
+    this_week = weekly.weeks[-1]
+    click.echo(f"Đã ghi báo cáo tuần {this_week.week} vào {output}: {this_week.cumulative}/{weekly.expected} "
+               f"trường hợp xong, {this_week.done} trong tuần này, còn {this_week.remaining} / weekly report written.")
+
+
+@main.group()
 def entry():
     """Trường hợp đăng ký / entries: review and correct."""
 
@@ -373,8 +405,9 @@ def entry_show(obj: Context, book_id, number, as_json):
             for link in scan.pages:
                 page = link.page
                 gone = " (đã xóa)" if page.deleted else ""
+                read = f", đọc được «Số: {page.read_number}»" if page.read_number is not None else ""
                 click.echo(f"    trang {page.id}: {page.capture.source_name}, {page.dpi:.0f} dpi, "
-                           f"{(page.image_bytes or 0) / 1024:.0f} KB{gone}")
+                           f"{(page.image_bytes or 0) / 1024:.0f} KB{read}{gone}")
 
 
 def _corrections(obj: Context, session):

@@ -44,6 +44,8 @@ class StationConfig(BaseModel):
     home: Path = Path("~/.local/share/sohotich-station")
     default_profile: str = "ministry-color"
     language: Literal["vi", "en"] = "vi"
+    # The commune (xã) whose books this station scans: named on the weekly report sent to the district.
+    commune: str = Field("", max_length=100)
     profiles_dir: Path = Path("profiles")
     # Worker processes for page processing; 0 = one per core.
     workers: int = Field(0, ge=0, le=64)

@@ -2,14 +2,16 @@
 pool of worker processes for all of them, and the web API the dashboard uses.
 
 On start it finishes whatever a crash left open (`recover`), then holds the home for itself. Device
-events (jam, out of paper) are kept for the operator's banner until the next job.
+events (jam, out of paper) are kept for the operator's banner until cleared.
 """
 from __future__ import annotations
 
 import itertools
 import os
 import logging
+import shutil
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,8 +20,37 @@ from drivers.base import DeviceEvent, now
 from drivers.hotfolder import HotFolderDriver
 from station.batch import BatchRunner, BatchSummary, make_pool, recover
 from station.config import HotFolderSettings, LoadedConfig
+from station.errors import DiskFullError
 
 log = logging.getLogger(__name__)
+# A hot folder stopped by a full disk starts again once this much space is freed, or after this long.
+DISK_FULL_RESUME_BYTES = 4 << 20
+DISK_FULL_RETRY_SECONDS = 60.0
+
+
+class EventLog(deque):
+    """The latest device events, numbered from the station's start, so the operator's banner can be
+    cleared up to the event they saw while a newer one stays."""
+
+    def __init__(self, maxlen: int):
+        super().__init__(maxlen=maxlen)
+        self.total = 0      # events recorded: the newest one's number
+        self.cleared = 0    # the banner was cleared up to this number
+        self._lock = threading.Lock()
+
+    def append(self, event: DeviceEvent) -> None:
+        with self._lock:
+            super().append(event)
+            self.total += 1
+
+    def numbered(self) -> list[tuple[int, DeviceEvent]]:
+        with self._lock:
+            first = self.total - len(self) + 1
+            return [(first + i, event) for i, event in enumerate(self)]
+
+    def dismiss(self, through: int) -> None:
+        with self._lock:
+            self.cleared = max(self.cleared, min(through, self.total))
 
 
 @dataclass
@@ -66,7 +97,7 @@ class Station:
         self.workers = workers or cfg.settings.workers or None
         self.pool = None
         self.stop_event = threading.Event()
-        self.events: deque[DeviceEvent] = deque(maxlen=200)
+        self.events = EventLog(maxlen=200)
         self.jobs: dict[int, ScanJob] = {}
         self._job_ids = itertools.count(1)
         self._threads: list[threading.Thread] = []
@@ -82,7 +113,7 @@ class Station:
         continued = {self._hotfolder_source(h) for h in self.cfg.settings.hotfolders}
         finished = recover(self.cfg, self.sessions, self.cfg.profile, pool=self.pool, keep_open=continued)
         if finished:
-            log.warning("finished %d batch(es) interrupted by a crash: %s", len(finished), finished)
+            log.warning("recovered %d batch(es) interrupted by a crash: %s", len(finished), finished)
         for hotfolder in self.cfg.settings.hotfolders:
             self._spawn(self._watch, hotfolder, name=f"hotfolder:{hotfolder.folder}")
 
@@ -97,14 +128,33 @@ class Station:
     def _watch(self, hotfolder: HotFolderSettings) -> None:
         folder = self.cfg.hotfolder_path(hotfolder)
         folder.mkdir(parents=True, exist_ok=True)
-        driver = HotFolderDriver(folder, order=hotfolder.order, poll=hotfolder.poll,
-                                 settle_seconds=hotfolder.settle_seconds, stop=self.stop_event)
-        self._hotfolders.append(driver)
-        try:
-            self._runner(hotfolder.profile).run(driver, self._hotfolder_source(hotfolder), resumable=True,
-                                                on_event=self.events.append)
-        except Exception:
-            log.exception("hot folder %s stopped", folder)
+        while not self.stop_event.is_set():
+            driver = HotFolderDriver(folder, order=hotfolder.order, poll=hotfolder.poll,
+                                     settle_seconds=hotfolder.settle_seconds, stop=self.stop_event)
+            self._hotfolders.append(driver)
+            try:
+                self._runner(hotfolder.profile).run(driver, self._hotfolder_source(hotfolder), resumable=True,
+                                                    on_event=self.events.append)
+                return
+            except DiskFullError as exc:
+                # Files not yet stored stay in the hot folder; the same batch goes on once there is room.
+                log.warning("hot folder %s paused: disk full", folder)
+                self.events.append(DeviceEvent("station", "disk_full", exc.message))
+                self._wait_for_space()
+            except Exception:
+                log.exception("hot folder %s stopped", folder)
+                return
+            finally:
+                self._hotfolders.remove(driver)
+
+    def _wait_for_space(self) -> None:
+        """Until the home's disk has DISK_FULL_RESUME_BYTES more free than now (the operator freed
+        some), or DISK_FULL_RETRY_SECONDS have passed, or the station stops."""
+        wanted = shutil.disk_usage(self.cfg.home).free + DISK_FULL_RESUME_BYTES
+        deadline = time.monotonic() + DISK_FULL_RETRY_SECONDS
+        while not self.stop_event.wait(1.0) and time.monotonic() < deadline:
+            if shutil.disk_usage(self.cfg.home).free >= wanted:
+                return
 
     def start_scan(self, device: str, source: str | None, profile: str | None, resolution: int) -> ScanJob:
         from drivers.sane_driver import SaneDriver

@@ -1,8 +1,11 @@
 """An entry's state (missing, doubtful, done) and its PDF.
 
 An entry is done when exactly one scan of it counts (the only one, or the one the operator picked),
-that scan has content pages, and none of its captures was unreadable. Anything else is doubtful with
-the reasons, so the operator sees what to fix.
+that scan has content pages, none of its captures was unreadable, and nothing read on the pages
+contradicts it. Anything else is doubtful with the reasons, so the operator sees what to fix.
+
+Some reasons need the rest of the book (BookFacts): a page filed under another entry that reads this
+entry's number, and a page count far above the book's usual or the register's (station.checks).
 """
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
 from pipeline.pdf import assemble_pdf
-from station.catalog import Entry, Page, Pdf, Scan
+from station import checks
+from station.catalog import Book, Entry, Page, Pdf, Scan, ScanPage
 from station.storage import sha256_bytes, write_atomic
 
 EntryStatus = Literal["missing", "doubtful", "done"]
@@ -26,6 +31,20 @@ class EntryState:
     scan: Scan | None = None
     pages: list[Page] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    # Pages whose number or volume read by OCR contradicts where they are filed, with the crop
+    # shown to the operator: {"page", "read_number", "filed_under", "evidence"}.
+    evidence: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class BookFacts:
+    """What an entry's state depends on beyond its own pages: the rest of its book."""
+    # page id -> numbers of the entries whose counting scan holds the page (two for a shared page)
+    holders: dict[int, set[int]]
+    # number read on a page -> those pages (counting scans only)
+    readings: dict[int, list[Page]]
+    # entry number -> why its page count is suspicious (station.checks)
+    count_alarms: dict[int, str]
 
 
 def effective_scan(entry: Entry) -> tuple[Scan | None, str | None]:
@@ -47,8 +66,88 @@ def scan_pages(scan: Scan) -> list[Page]:
     return [sp.page for sp in scan.pages if not sp.page.deleted]
 
 
-def entry_state(entry: Entry) -> EntryState:
+def book_facts(book: Book) -> BookFacts:
+    """One pass over the book, for entry_state over many of its entries."""
+    holders: dict[int, set[int]] = {}
+    readings: dict[int, list[Page]] = {}
+    counts: dict[int, int] = {}
+    for entry in book.entries:
+        scan, _ = effective_scan(entry)
+        pages = scan_pages(scan) if scan is not None else []
+        if pages:
+            counts[entry.number] = len(pages)
+        for page in pages:
+            if page.id not in holders and page.read_number is not None:
+                readings.setdefault(page.read_number, []).append(page)
+            holders.setdefault(page.id, set()).add(entry.number)
+    in_register_order = sorted(book.entries, key=lambda e: (e.register_row is None, e.register_row or 0, e.number))
+    spans = checks.register_spans([(e.number, checks.page_start(e.page_no)) for e in in_register_order])
+    return BookFacts(holders, readings, checks.page_count_alarms(counts, spans))
+
+
+def _holders_of(session: Session, pages: list[Page]) -> dict[int, set[int]]:
+    """page id -> numbers of the entries with a scan holding it (this entry's and any sharing it)."""
+    holders: dict[int, set[int]] = {}
+    rows = session.execute(select(ScanPage.page_id, Entry.number).join(Scan, Scan.id == ScanPage.scan_id)
+                           .join(Entry, Entry.id == Scan.entry_id)
+                           .where(ScanPage.page_id.in_([p.id for p in pages])))
+    for page_id, number in rows:
+        holders.setdefault(page_id, set()).add(number)
+    return holders
+
+
+def _evidence(page: Page, read_number: int | None, filed_under: list[int]) -> dict:
+    return {"page": page.id, "read_number": read_number, "filed_under": filed_under,
+            "evidence": page.number_evidence_file}
+
+
+def _read_on_own_pages(entry: Entry, pages: list[Page], holders: dict[int, set[int]]
+                       ) -> tuple[list[str], list[dict]]:
+    """Pages of this entry that read another entry's number, or another book's volume or year."""
+    reasons, evidence = [], []
+    book = entry.book
+    for page in pages:
+        filed = sorted(holders.get(page.id, {entry.number}))
+        if page.read_number is not None and page.read_number not in filed:
+            reasons.append(f"trang {page.id} ghi «Số: {page.read_number}» nhưng nằm trong số {entry.number}: tờ "
+                           f"phân cách đặt sai chỗ? / page {page.id} reads no. {page.read_number} but is filed "
+                           f"under no. {entry.number}: misplaced separator?")
+            evidence.append(_evidence(page, page.read_number, filed))
+        volume_differs = page.read_volume is not None and page.read_volume.isdigit() \
+            and int(page.read_volume) != book.volume
+        if volume_differs or (page.read_year is not None and page.read_year != book.year):
+            printed = f"{page.read_volume or '?'}/{page.read_year or '?'}"
+            reasons.append(f"trang {page.id} ghi quyển số {printed}, sổ này là {book.volume:02d}/{book.year}: trang "
+                           f"của sổ khác? / page {page.id} reads volume {printed}, this book is "
+                           f"{book.volume:02d}/{book.year}: a page of another book?")
+            evidence.append(_evidence(page, page.read_number, filed))
+    return reasons, evidence
+
+
+def _read_elsewhere(entry: Entry, facts: BookFacts) -> tuple[list[str], list[dict]]:
+    """Pages filed under other entries that read this entry's number."""
+    reasons, evidence = [], []
+    for page in facts.readings.get(entry.number, []):
+        filed = sorted(facts.holders.get(page.id, set()))
+        if entry.number not in filed:
+            others = ", ".join(map(str, filed))
+            reasons.append(f"số {entry.number} đọc được trên trang {page.id} nằm trong số {others}: tờ phân cách "
+                           f"đặt sai chỗ? / no. {entry.number} read on page {page.id}, filed under no. {others}: "
+                           "misplaced separator?")
+            evidence.append(_evidence(page, entry.number, filed))
+    return reasons, evidence
+
+
+def entry_state(entry: Entry, facts: BookFacts | None = None, *, with_book: bool = True) -> EntryState:
+    """The entry's state. `facts` (book_facts of its book) saves a pass over the book per entry;
+    `with_book=False` leaves out the reasons that depend on other entries (used while assigning,
+    where the entry's PDF is kept current whatever the rest of the book holds)."""
+    if with_book and facts is None:
+        facts = book_facts(entry.book)
+    book_reasons, book_evidence = _read_elsewhere(entry, facts) if with_book else ([], [])
     if not entry.scans:
+        if book_reasons:
+            return EntryState(entry, "doubtful", reasons=book_reasons, evidence=book_evidence)
         return EntryState(entry, "missing")
     scan, problem = effective_scan(entry)
     if scan is None:
@@ -60,9 +159,21 @@ def entry_state(entry: Entry) -> EntryState:
     if scan.damaged:
         reasons.append("có ảnh hỏng trong lượt quét, có thể thiếu trang / an unreadable capture in this scan")
     reasons.extend(sorted({page.reason for page in pages if page.reason}))
+    read_pages = [page for page in pages if page.read_number is not None or page.read_volume or page.read_year]
+    if read_pages:
+        holders = facts.holders if facts is not None else _holders_of(object_session(entry), read_pages)
+        own_reasons, evidence = _read_on_own_pages(entry, read_pages, holders)
+        reasons.extend(own_reasons)
+    else:
+        evidence = []
+    reasons.extend(book_reasons)
+    evidence.extend(book_evidence)
+    if with_book and entry.number in facts.count_alarms:
+        reasons.append(facts.count_alarms[entry.number])
     if reasons and pages and entry.accepted_reason:
-        return EntryState(entry, "done", scan, pages, [f"đã chấp nhận / accepted: {entry.accepted_reason}"])
-    return EntryState(entry, "doubtful" if reasons else "done", scan, pages, reasons)
+        return EntryState(entry, "done", scan, pages, [f"đã chấp nhận / accepted: {entry.accepted_reason}"],
+                          evidence)
+    return EntryState(entry, "doubtful" if reasons else "done", scan, pages, reasons, evidence)
 
 
 def pdf_path(home: Path, entry: Entry) -> Path:
@@ -71,11 +182,12 @@ def pdf_path(home: Path, entry: Entry) -> Path:
 
 def write_entry_pdf(session: Session, home: Path, entry: Entry) -> Pdf | None:
     """(Re)write the entry's PDF from the scan that counts; leave the old one while none counts."""
-    state = entry_state(entry)
+    state = entry_state(entry, with_book=False)
     if state.scan is None or not state.pages:
         return None
     images = [(home / page.image_file).read_bytes() for page in state.pages]
-    data = assemble_pdf(images, title=f"Sổ {entry.book_id} - số {entry.number}")
+    layers = [(home / page.text_layer_file).read_bytes() if page.text_layer_file else None for page in state.pages]
+    data = assemble_pdf(images, title=f"Sổ {entry.book_id} - số {entry.number}", text_layers=layers)
     path = pdf_path(home, entry)
     write_atomic(path, data)
     pdf = entry.pdf

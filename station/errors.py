@@ -56,3 +56,8 @@ class IncompleteBookError(StationError):
 class ProcessingError(StationError):
     """A batch could not be processed as a whole."""
     exit_code = 9
+
+
+class DiskFullError(StationError):
+    """The station home's disk is full: nothing taken is lost; free space and run again."""
+    exit_code = 13

@@ -15,13 +15,13 @@ from pipeline.separator import make_payload
 from station.books import BookId
 from station.catalog import Book, Entry, Page
 from station.config import LoadedConfig, Profile
-from station.entries import entry_state
+from station.entries import book_facts, entry_state
 from station.errors import BookError, IncompleteBookError, InputError
 from station.naming import NameNotReady, pdf_name
 from station.register import read_register
 from station.sheets import SheetSpec, render_sheets
 from station.storage import sha256_bytes, write_atomic
-from station.workbook import write_export_workbook
+from station.workbook import EXPORT_DATE, write_export_workbook
 
 
 def require_book(session: Session, book_id: str) -> Book:
@@ -115,8 +115,9 @@ def held_page_count(session: Session) -> int:
 
 def book_report(session: Session, book: Book) -> BookReport:
     entries = []
+    facts = book_facts(book)
     for entry in book.entries:
-        state = entry_state(entry)
+        state = entry_state(entry, facts)
         entries.append(EntryReport(entry.number, state.status, len(state.pages),
                                    entry.pdf.bytes if entry.pdf else 0, state.reasons))
     count = lambda status: sum(1 for e in entries if e.status == status)  # noqa: E731
@@ -137,8 +138,9 @@ def export_book(session: Session, home: Path, profile: Profile, book_id: str, ou
     book_key = BookId.parse(book.id)
     problems: dict[str, list[int]] = {}  # reason -> entry numbers, so a long list stays readable
     names = {}
+    facts = book_facts(book)
     for entry in book.entries:
-        state = entry_state(entry)
+        state = entry_state(entry, facts)
         if state.status != "done" or entry.pdf is None:
             why = "; ".join(state.reasons) or ("thiếu / missing" if state.status == "missing" else state.status)
             problems.setdefault(why, []).append(entry.number)
@@ -159,6 +161,9 @@ def export_book(session: Session, home: Path, profile: Profile, book_id: str, ou
         raise IncompleteBookError(f"Sổ {book.id} được thêm không kèm sổ đăng ký Excel: không xuất được "
                                   "tệp Excel / book has no register to export.")
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Temp files of an earlier export of this book cut by a crash: never left beside what is handed over.
+    for stale in out_dir.glob(f".{book.id}.*.tmp"):
+        stale.unlink(missing_ok=True)
     by_number = {e.number: e for e in book.entries}
     buffer = io.BytesIO()
     manifest = []
@@ -169,9 +174,9 @@ def export_book(session: Session, home: Path, profile: Profile, book_id: str, ou
             if sha256_bytes(data) != pdf.sha256:
                 raise IncompleteBookError(f"Sổ {book.id} số {number}: tệp PDF {pdf.file} không khớp mã kiểm "
                                           "tra / PDF checksum mismatch. Chạy lại `station process` cho số này.")
-            archive.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data)
+            archive.writestr(zipfile.ZipInfo(name, date_time=EXPORT_DATE.timetuple()[:6]), data)
             manifest.append({"file": name, "sha256": pdf.sha256, "pages": pdf.pages, "bytes": pdf.bytes})
-        archive.writestr(zipfile.ZipInfo("manifest.json", date_time=(2000, 1, 1, 0, 0, 0)),
+        archive.writestr(zipfile.ZipInfo("manifest.json", date_time=EXPORT_DATE.timetuple()[:6]),
                          json.dumps({"book": book.id, "files": manifest}, ensure_ascii=False, indent=1))
     zip_path = out_dir / f"{book.id}.zip"
     write_atomic(zip_path, buffer.getvalue())
@@ -199,9 +204,16 @@ def entry_detail(session: Session, book_id: str, number: int) -> dict:
         return {"id": page.id, "source": page.capture.source_name, "verdict": page.verdict.value,
                 "reason": page.reason, "deleted": page.deleted, "dpi": page.dpi, "input_dpi": page.input_dpi,
                 "bytes": page.image_bytes, "skew_deg": page.skew_deg, "rotation": page.rotation,
-                "barcode": page.separator_text}
+                "barcode": page.separator_text, "read_number": page.read_number,
+                "read_confidence": page.read_confidence,
+                "read_volume": f"{page.read_volume}/{page.read_year}" if page.read_volume or page.read_year else None,
+                "number_evidence": page.number_evidence_file,
+                "ocr_missing": bool(((page.measures or {}).get("ocr") or {}).get("error"))}
 
+    # "evidence": pages whose number read by OCR contradicts where they are filed, each with the crop
+    # of that number (a file in the home) for the operator to see.
     return {"book": book.id, "number": entry.number, "status": state.status, "reasons": state.reasons,
+            "evidence": state.evidence,
             "version": entry.version, "reg_date": entry.reg_date.isoformat() if entry.reg_date else None,
             "pdf": {"pages": entry.pdf.pages, "bytes": entry.pdf.bytes} if entry.pdf else None,
             "scans": [{"id": scan.id, "batch": scan.batch_id, "chosen": scan.chosen, "damaged": scan.damaged,

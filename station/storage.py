@@ -6,16 +6,21 @@ never half of one.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
+import shutil
+import sqlite3
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from station.errors import HomeError, ProcessingError
+from station import faults
+from station.errors import DiskFullError, HomeError, ProcessingError
 
 SUBDIRS = ("captures", "pages", "pdfs", "registers", "quarantine", "exports")
+NEARLY_FULL_BYTES = 1 << 20
 
 
 def ensure_home(home: Path) -> None:
@@ -51,12 +56,59 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o600)
+        if faults.PLAN:
+            faults.crash_point(f"write:{_write_kind(path)}")
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+def _write_kind(path: Path) -> str:
+    """The crash point's name for a write: its home folder (captures/batch-00001/00001.tif,
+    registers/BOOK.xlsx), else the file's suffix (an export's zip)."""
+    folder = next((f.name for f in (path.parent, path.parent.parent) if f.name in SUBDIRS), None)
+    return folder or path.suffix.lstrip(".").lower()
+
+
+def is_disk_full(exc: BaseException, folder: Path | None = None) -> bool:
+    """ENOSPC or a quota from a file write, SQLite's "database or disk is full", or an SQLite I/O
+    error while `folder`'s disk has (almost) no space left: SQLite reports a WAL or shared-memory
+    file it cannot extend as an I/O error."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    original = getattr(exc, "orig", exc)  # SQLAlchemy wraps the driver's error
+    code = getattr(original, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        return True
+    if code is not None and code & 0xFF == sqlite3.SQLITE_IOERR and folder is not None:
+        try:
+            return shutil.disk_usage(folder).free < NEARLY_FULL_BYTES
+        except OSError:
+            return False
+    return False
+
+
+def disk_full_error(folder: Path, batch: bool = False) -> DiskFullError:
+    stopped = ("trạm dừng nhận trang, các trang đã nhận vẫn được giữ / the station stopped taking pages, "
+               "those taken are kept" if batch else
+               "đã dừng, các tệp đã ghi xong vẫn được giữ / stopped, files already written are kept")
+    return DiskFullError(f"Ổ đĩa đầy / disk full ({folder}): {stopped}. Giải phóng dung lượng rồi chạy lại cùng "
+                         "lệnh để tiếp tục / free some space, then run the same command again to continue.")
+
+
+@contextmanager
+def disk_full_as_error(home: Path):
+    """A write or a commit that found the disk full ends as DiskFullError: one clear message and its
+    exit code. Writes are atomic and commits transactional, so what was taken before stays whole."""
+    try:
+        yield
+    except Exception as exc:
+        if is_disk_full(exc, home):
+            raise disk_full_error(home, batch=True) from exc
+        raise
 
 
 def sha256_bytes(data: bytes) -> str:

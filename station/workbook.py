@@ -7,6 +7,9 @@ Safety rules:
   text. The written file is reloaded and refused if any cell is a formula.
 - the file is written atomically (temp file in the same folder, fsync, os.replace), mode 0600: it
   holds citizens' personal data.
+- the same register and file names give the same bytes: the document dates and every part's zip
+  date are EXPORT_DATE, not the time of saving, so a re-export (after a crash, on another station)
+  can be compared by checksum.
 
 Note: openpyxl spools each sheet's XML through a temporary file in the system temp folder (mode
 0600, removed after saving). Point TMPDIR at the station home if that matters.
@@ -24,6 +27,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+from openpyxl.xml.functions import tostring
 
 from station.register import Register
 from station.storage import write_atomic
@@ -34,6 +38,8 @@ RISKY_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 (and so .xlsx) cannot hold; a register read from .xlsx never has them.
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EXCEL_MAX_TEXT = 32767
+# The date export files carry (zip entries of the export and of the workbook, workbook properties).
+EXPORT_DATE = datetime(2000, 1, 1)
 
 
 def _text_cell(ws, text: str) -> WriteOnlyCell:
@@ -144,4 +150,18 @@ def write_export_workbook(path: str | os.PathLike, register: Register, file_name
     buffer = io.BytesIO()
     wb.save(buffer)
     _verify_no_formula(buffer, path_s)
-    write_atomic(Path(path_s), buffer.getvalue())
+    write_atomic(Path(path_s), _dated(buffer, wb))
+
+
+def _dated(saved: io.BytesIO, wb: Workbook) -> bytes:
+    """The saved workbook again, its properties and every part dated EXPORT_DATE (openpyxl stamps
+    both with the time of saving)."""
+    wb.properties.created = wb.properties.modified = EXPORT_DATE
+    core = tostring(wb.properties.to_tree())
+    out = io.BytesIO()
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            part = zipfile.ZipInfo(info.filename, date_time=EXPORT_DATE.timetuple()[:6])
+            part.compress_type, part.external_attr = info.compress_type, info.external_attr
+            target.writestr(part, core if info.filename == "docProps/core.xml" else source.read(info))
+    return out.getvalue()

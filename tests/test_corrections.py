@@ -105,9 +105,11 @@ def test_api_corrections_and_their_audit_records(book):
     from station.daemon import Station
     from station.web import create_app
     cfg = load_config(home=book)
-    client = TestClient(create_app(Station(cfg, open_catalog(book)), token=None))
+    client = TestClient(create_app(Station(cfg, open_catalog(book)), token=None), base_url="http://127.0.0.1")
     entry = client.get(f"/api/books/{BOOK}/entries/1").json()
-    assert entry["status"] == "done" and entry["version"] >= 1
+    # The missed separator is caught: entry 2's first page, filed under 1, reads "Số: 2".
+    assert entry["status"] == "doubtful" and entry["version"] >= 1
+    assert any("reads no. 2 but is filed under no. 1" in reason for reason in entry["reasons"])
     pages = [p["id"] for p in entry["scans"][0]["pages"]]
     moved = client.post(f"/api/pages/{pages[2]}/move", json={"book": BOOK, "number": 2, "version": 1},
                         headers={"X-Operator": "lan.nguyen"})
@@ -122,3 +124,4 @@ def test_api_corrections_and_their_audit_records(book):
     log = client.get("/api/corrections", params={"book": BOOK}).json()["corrections"]
     assert [(c["operator"], c["action"], c["number"]) for c in log] == [("lan.nguyen", "move_page", 2)]
     assert client.get(f"/api/books/{BOOK}/entries/2").json()["pdf"]["pages"] == 1
+    assert client.get(f"/api/books/{BOOK}/entries/1").json()["status"] == "done"

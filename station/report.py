@@ -1,0 +1,248 @@
+"""Weekly progress report, per book and for the commune: entries done per ISO week, cumulative,
+remaining. The commune's plan requires it weekly for the district; it is written as Excel (`station
+report weekly`) and shown as a printable page by the dashboard.
+
+An entry counts in the week it became done: the later of the moment its last page was processed and
+the operator's last correction of it (a pick, an accept). Entries not done today count as remaining,
+whatever was scanned of them. Weeks are ISO weeks (Monday to Sunday) in the station's local time.
+"""
+from __future__ import annotations
+
+import io
+import socket
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from station.catalog import Book, Correction, Entry, Page, Scan, ScanPage
+from station.config import LoadedConfig
+from station.entries import EntryState, book_facts, entry_state
+from station.storage import write_atomic
+from station.workbook import DATE_FORMAT, DATETIME_FORMAT, _text_cell, _verify_no_formula
+
+NO_COMMUNE = "(chưa đặt tên xã trong config.yaml / commune not set)"
+
+
+def local_time(moment: datetime) -> datetime:
+    """Catalog times are UTC (SQLite hands them back without a zone); the report speaks local time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone()
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_label(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass
+class WeekRow:
+    week: str          # ISO week, e.g. 2025-W07
+    start: date        # Monday
+    end: date          # Sunday
+    done: int          # entries that became done this week
+    cumulative: int
+    remaining: int
+
+    def as_dict(self) -> dict:
+        return {"week": self.week, "start": self.start.isoformat(), "end": self.end.isoformat(),
+                "done": self.done, "cumulative": self.cumulative, "remaining": self.remaining}
+
+
+@dataclass
+class BookProgress:
+    book: str
+    expected: int
+    done: int
+    missing: int
+    doubtful: int
+    pages: int
+    bytes: int
+    last_activity: datetime | None
+    done_this_week: int
+    weeks: list[WeekRow] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"book": self.book, "expected": self.expected, "done": self.done, "missing": self.missing,
+                "doubtful": self.doubtful, "pages": self.pages, "bytes": self.bytes,
+                "last_activity": self.last_activity.isoformat() if self.last_activity else None,
+                "done_this_week": self.done_this_week, "weeks": [w.as_dict() for w in self.weeks]}
+
+
+@dataclass
+class WeeklyReport:
+    commune: str
+    station: str
+    generated_at: datetime
+    expected: int
+    weeks: list[WeekRow]            # the commune: every book of this station together
+    books: list[BookProgress]
+
+    def as_dict(self) -> dict:
+        return {"commune": self.commune, "station": self.station, "generated_at": self.generated_at.isoformat(),
+                "expected": self.expected, "weeks": [w.as_dict() for w in self.weeks],
+                "books": [b.as_dict() for b in self.books]}
+
+
+def _week_rows(done_days: list[date], expected: int, first: date | None, last: date) -> list[WeekRow]:
+    """One row per week from `first`'s week to `last`'s, weeks without progress included."""
+    per_week = Counter(week_start(day) for day in done_days)
+    monday = week_start(first) if first else week_start(last)
+    rows, cumulative = [], 0
+    while monday <= week_start(last):
+        cumulative += per_week[monday]
+        rows.append(WeekRow(week_label(monday), monday, monday + timedelta(days=6), per_week[monday], cumulative,
+                            expected - cumulative))
+        monday += timedelta(days=7)
+    return rows
+
+
+def last_activity(session: Session, book_id: str | None = None) -> dict[str, datetime]:
+    """Per book (or for one), the latest page filed into one of its entries or correction of it."""
+    latest: dict[str, datetime] = {}
+    pages = (select(Entry.book_id, func.max(Page.processed_at)).join(Scan, Scan.entry_id == Entry.id)
+             .join(ScanPage, ScanPage.scan_id == Scan.id).join(Page, Page.id == ScanPage.page_id)
+             .group_by(Entry.book_id))
+    corrections = (select(Correction.book_id, func.max(Correction.at)).where(Correction.book_id.is_not(None))
+                   .group_by(Correction.book_id))
+    if book_id:
+        pages, corrections = pages.where(Entry.book_id == book_id), corrections.where(Correction.book_id == book_id)
+    for query in (pages, corrections):
+        for book_id, moment in session.execute(query):
+            if moment is not None:
+                moment = local_time(moment)
+                latest[book_id] = max(latest.get(book_id, moment), moment)
+    return latest
+
+
+def _done_at(entry: Entry, pages: list[Page]) -> datetime | None:
+    moments = [p.processed_at for p in pages if p.processed_at] + ([entry.changed_at] if entry.changed_at else [])
+    return max((local_time(m) for m in moments), default=None)
+
+
+def load_books(session: Session, book_id: str | None = None) -> list[Book]:
+    """Books (every one, or one) with their entries, scans, pages and PDFs, in a handful of queries:
+    an entry's state looks at its whole book, which would otherwise be fetched row by row."""
+    query = (select(Book).order_by(Book.id)
+             .options(selectinload(Book.entries).selectinload(Entry.scans).selectinload(Scan.pages)
+                      .selectinload(ScanPage.page), selectinload(Book.entries).selectinload(Entry.pdf)))
+    if book_id:
+        query = query.where(Book.id == book_id)
+    return list(session.scalars(query))
+
+
+def progress_of(book: Book, last: datetime | None, today: date
+                ) -> tuple[BookProgress, list[date], list[EntryState]]:
+    """One loaded book: its progress, the days its done entries became done, each entry's state."""
+    done_days, status, pages, size, states = [], Counter(), 0, 0, []
+    facts = book_facts(book)
+    for entry in book.entries:
+        state = entry_state(entry, facts)
+        states.append(state)
+        status[state.status] += 1
+        pages += len(state.pages)
+        size += entry.pdf.bytes if entry.pdf else 0
+        if state.status == "done":
+            moment = _done_at(entry, state.pages)
+            done_days.append(moment.date() if moment else today)
+    expected = len(book.entries)
+    weeks = _week_rows(done_days, expected, min(done_days, default=None), today)
+    progress = BookProgress(book.id, expected, status["done"], status["missing"], status["doubtful"], pages, size,
+                            last, weeks[-1].done, weeks)
+    return progress, done_days, states
+
+
+def _collect(session: Session, book_id: str | None, today: date) -> list[tuple[BookProgress, list[date]]]:
+    """Each book's progress with the days its done entries became done."""
+    activity = last_activity(session, book_id)
+    return [progress_of(book, activity.get(book.id), today)[:2] for book in load_books(session, book_id)]
+
+
+def today_here() -> date:
+    return datetime.now().astimezone().date()
+
+
+def book_progress(session: Session, book_id: str | None = None) -> list[BookProgress]:
+    return [progress for progress, _ in _collect(session, book_id, today_here())]
+
+
+def weekly_report(session: Session, cfg: LoadedConfig, book_id: str | None = None,
+                  today: date | None = None) -> WeeklyReport:
+    """The report for every book in the catalog, or for one (`book_id`, already checked to exist)."""
+    today = today or today_here()
+    collected = _collect(session, book_id, today)
+    every_day = [day for _, days in collected for day in days]
+    books = [progress for progress, _ in collected]
+    expected = sum(b.expected for b in books)
+    return WeeklyReport(cfg.settings.commune or NO_COMMUNE, socket.gethostname(), datetime.now().astimezone(),
+                        expected, _week_rows(every_day, expected, min(every_day, default=None), today), books)
+
+
+# --- Excel ------------------------------------------------------------------------------------
+WEEK_HEADER = ["Tuần / week", "Từ ngày / from", "Đến ngày / to", "Xong trong tuần / done",
+               "Lũy kế / cumulative", "Còn lại / remaining"]
+
+
+def _date_cell(ws, value: date | datetime | None, fmt: str = DATE_FORMAT):
+    if value is None:
+        return None
+    cell = WriteOnlyCell(ws, value.replace(tzinfo=None) if isinstance(value, datetime) else value)
+    cell.number_format = fmt
+    return cell
+
+
+def _week_cells(ws, row: WeekRow) -> list:
+    return [_text_cell(ws, row.week), _date_cell(ws, row.start), _date_cell(ws, row.end), row.done,
+            row.cumulative, row.remaining]
+
+
+def weekly_workbook(report: WeeklyReport, name: str) -> bytes:
+    """The report as .xlsx bytes: the commune by week, the books today, every book by week. Text from
+    the config or the catalog is written as plain text, never as a formula."""
+    wb = Workbook(write_only=True)
+    commune = wb.create_sheet("Xã")
+    commune.append([_text_cell(commune, "Báo cáo tiến độ số hóa Sổ hộ tịch theo tuần / weekly progress")])
+    commune.append([_text_cell(commune, "Xã / commune"), _text_cell(commune, report.commune)])
+    commune.append([_text_cell(commune, "Trạm / station"), _text_cell(commune, report.station)])
+    commune.append([_text_cell(commune, "Lập lúc / generated"),
+                    _date_cell(commune, report.generated_at, DATETIME_FORMAT)])
+    commune.append([_text_cell(commune, "Tổng số trường hợp / entries"), report.expected])
+    commune.append([])
+    commune.append([_text_cell(commune, h) for h in WEEK_HEADER])
+    for row in report.weeks:
+        commune.append(_week_cells(commune, row))
+
+    books = wb.create_sheet("Sổ")
+    books.append([_text_cell(books, h) for h in (
+        "Sổ / book", "Tổng số / expected", "Xong / done", "Thiếu / missing", "Cần kiểm tra / doubtful",
+        "Xong tuần này / done this week", "Còn lại / remaining", "Trang / pages", "MB",
+        "Hoạt động gần nhất / last activity")])
+    for book in report.books:
+        books.append([_text_cell(books, book.book), book.expected, book.done, book.missing, book.doubtful,
+                      book.done_this_week, book.expected - book.done, book.pages, round(book.bytes / 1e6, 1),
+                      _date_cell(books, book.last_activity, DATETIME_FORMAT)])
+
+    by_week = wb.create_sheet("Theo tuần")
+    by_week.append([_text_cell(by_week, "Sổ / book"), *(_text_cell(by_week, h) for h in WEEK_HEADER)])
+    for book in report.books:
+        for row in book.weeks:
+            by_week.append([_text_cell(by_week, book.book), *_week_cells(by_week, row)])
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    _verify_no_formula(buffer, name)
+    return buffer.getvalue()
+
+
+def write_weekly_workbook(path: Path, report: WeeklyReport) -> None:
+    write_atomic(path, weekly_workbook(report, str(path)))
