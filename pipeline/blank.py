@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.pixels import darkest, shrink
 from pipeline.settings import PageSettings
 from pipeline.tone import flatten_background
 
@@ -53,14 +54,11 @@ class BlankVerdict:
 
 
 def measure_ink(img: np.ndarray, dpi: float) -> InkMeasure:
-    h, w = img.shape[:2]
-    scale = min(1.0, WORK_DPI / dpi)
-    small = img if scale >= 1.0 else cv2.resize(
-        img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    small, scale = shrink(img, WORK_DPI / dpi)
     px_per_mm = dpi * scale / MM_PER_INCH
     flat = flatten_background(small, dpi * scale)
     # Darkest channel: blue ink is dark in red, a red seal in green/blue.
-    value = flat if flat.ndim == 2 else flat.min(axis=2)
+    value = darkest(flat)
     m = int(round(MARGIN_MM * px_per_mm))
     inner = value[m:value.shape[0] - m, m:value.shape[1] - m]
     if inner.size == 0:

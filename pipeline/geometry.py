@@ -13,6 +13,7 @@ import numpy as np
 import pytesseract
 from PIL import Image
 
+from pipeline.pixels import brightest, shrink
 from pipeline.settings import PageSettings
 from pipeline.tone import flatten_background
 
@@ -158,6 +159,8 @@ class Straightened:
 
 
 def _scaled(img: np.ndarray, dpi: float, work_dpi: float) -> tuple[np.ndarray, float]:
+    # Not pixels.shrink: the orientation thresholds were calibrated on pages shrunk this way, and
+    # the up/down score moves by up to 0.2 with the pixel phase of the shrink.
     scale = min(1.0, work_dpi / dpi)
     if scale >= 1.0:
         return img, 1.0
@@ -172,7 +175,7 @@ def _grey(img: np.ndarray) -> np.ndarray:
 
 def _value(img: np.ndarray) -> np.ndarray:
     # Brightness as max channel: red seals and blue ink stay "bright" like paper, a cradle does not.
-    return img if img.ndim == 2 else img.max(axis=2)
+    return brightest(img)
 
 
 def _paper_level_and_threshold(value: np.ndarray) -> tuple[float, float]:
@@ -186,7 +189,7 @@ def _paper_level_and_threshold(value: np.ndarray) -> tuple[float, float]:
 def find_sheet(img: np.ndarray, dpi: float) -> SheetBox:
     """Locate the sheet: the capture minus the surround (dark cradle/table, or a white scanner lid
     around tinted paper) that touches the image edge."""
-    small, scale = _scaled(img, dpi, SHEET_WORK_DPI)
+    small, scale = shrink(img, SHEET_WORK_DPI / dpi)
     value = _value(small)
     _, thr = _paper_level_and_threshold(value)
     h, w = value.shape
@@ -215,16 +218,15 @@ def find_sheet(img: np.ndarray, dpi: float) -> SheetBox:
         return _whole(full_w, full_h, paper_rgb)
     biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     sheet = (labels == biggest).astype(np.uint8)
-    hull = cv2.convexHull(cv2.findNonZero(sheet))
+    hull = _hull(sheet)
     rect = cv2.minAreaRect(hull.reshape(-1, 2).astype(np.float32))
     # The outline kept is the hull pulled in past the paper edge and its shadow line.
     filled = cv2.fillPoly(np.zeros_like(sheet), [hull], 1)
     inset = max(1, int(round(SHEET_INSET_MM * dpi * scale / MM_PER_INCH)))
     filled = cv2.erode(filled, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inset + 1,) * 2))
-    pts = cv2.findNonZero(filled)
-    if pts is None:
+    if not filled.any():
         return _whole(full_w, full_h, paper_rgb)
-    outline = cv2.convexHull(pts).reshape(-1, 2).astype(np.float64)
+    outline = _hull(filled).reshape(-1, 2).astype(np.float64)
 
     def to_full(p: np.ndarray) -> np.ndarray:
         # Pixel centres -> pixel-edge coordinates, then back to capture scale.
@@ -241,6 +243,13 @@ def find_sheet(img: np.ndarray, dpi: float) -> SheetBox:
         outline=tuple((float(x), float(y)) for x, y in to_full(outline)),
         center=(float(center[0]), float(center[1])),
         size=(width, height), angle_deg=angle, border_found=True, paper_rgb=paper_rgb)
+
+
+def _hull(mask: np.ndarray) -> np.ndarray:
+    """Convex hull of a mask's pixels, from its outer contours: the same hull as from every pixel,
+    ~20 times faster on a 50 dpi page."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return cv2.convexHull(np.vstack(contours))
 
 
 def _whole(w: int, h: int, paper_rgb: tuple[int, int, int]) -> SheetBox:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from pipeline.pixels import darkest, shrink
+
 MM_PER_INCH = 25.4
 # The background is estimated at ~1 px/mm: fine enough to follow lighting and yellowing, far too
 # coarse to see strokes. Without a dpi the image is taken to be an A4 page (long side 297 mm).
@@ -30,9 +32,7 @@ def estimate_background(img: np.ndarray, dpi: float | None = None) -> np.ndarray
     """Paper colour everywhere (same shape as img), ink removed."""
     h, w = img.shape[:2]
     px_per_mm = dpi / MM_PER_INCH if dpi else max(h, w) / A4_LONG_MM
-    f = min(1.0, WORK_PX_PER_MM / px_per_mm)
-    size = (max(1, round(w * f)), max(1, round(h * f)))
-    small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    small, f = shrink(img, WORK_PX_PER_MM / px_per_mm)
     k = max(3, int(round(CLOSE_MM * px_per_mm * f)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
@@ -56,8 +56,7 @@ def _white_point(img_sample: np.ndarray, bg_sample: np.ndarray) -> float:
     Estimated on a strided (not averaged) sample so the pixel noise is seen as it is.
     """
     ratio = img_sample.astype(np.float32) / bg_sample.astype(np.float32)
-    if ratio.ndim == 3:
-        ratio = ratio.min(axis=2)
+    ratio = darkest(ratio)
     ratio = ratio.ravel()
     paper = ratio[ratio > 0.7]  # the paper population; ink is far below
     if paper.size == 0:

@@ -1,0 +1,45 @@
+"""Pixel helpers that are many times faster than their obvious numpy/OpenCV spelling on a full page.
+
+- numpy's reduction over a 3-long last axis (img.min(axis=2)) walks the pixels one by one: ~190 ms
+  on a 300 dpi A4 page, where an element-wise minimum of the three channel planes takes ~10 ms.
+- OpenCV's INTER_AREA shrink by an exact integer factor is a block mean; by any other factor it
+  takes its general path, ~5 times slower (~20 ms for a 300 dpi colour page).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# A work resolution within this share of an integer divisor of the capture's is taken at that
+# divisor: a page measured at 49.6 instead of 50 dpi is measured just as well.
+INTEGER_FACTOR_TOLERANCE = 0.02
+
+
+def darkest(img: np.ndarray) -> np.ndarray:
+    """Grey images as they are; colour: the darkest channel (blue ink is dark in red, red in green)."""
+    if img.ndim == 2:
+        return img
+    return np.minimum(np.minimum(img[..., 0], img[..., 1]), img[..., 2])
+
+
+def brightest(img: np.ndarray) -> np.ndarray:
+    """Grey images as they are; colour: the brightest channel (a red seal stays as bright as paper)."""
+    if img.ndim == 2:
+        return img
+    return np.maximum(np.maximum(img[..., 0], img[..., 1]), img[..., 2])
+
+
+def shrink(img: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
+    """Area-averaged copy at about `scale` (< 1), and the scale actually used.
+
+    Near an integer factor k the image is cut to a multiple of k (the last k-1 rows and columns at
+    most, well under a millimetre) and shrunk by exactly k."""
+    if scale >= 1.0:
+        return img, 1.0
+    h, w = img.shape[:2]
+    k = round(1.0 / scale)
+    if k >= 2 and abs(1.0 / scale - k) <= INTEGER_FACTOR_TOLERANCE * k and h >= k and w >= k:
+        rows, cols = h // k, w // k
+        return cv2.resize(img[:rows * k, :cols * k], (cols, rows), interpolation=cv2.INTER_AREA), 1.0 / k
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA), scale
