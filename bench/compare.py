@@ -19,6 +19,7 @@ import math
 import multiprocessing
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -66,7 +67,7 @@ class Plan:
     scaling: tuple[int, ...]
 
 
-FULL = Plan("full", batch=60, runs=3, ocrmypdf_pages=20, unpaper_pages=20, cer_pages=6,
+FULL = Plan("full", batch=60, runs=3, ocrmypdf_pages=12, unpaper_pages=12, cer_pages=6,
             separator_dpis=(150, 200, 300, 400), sheets_per_cell=4, scaling=(100, 500, 2000))
 QUICK = Plan("quick", batch=20, runs=1, ocrmypdf_pages=3, unpaper_pages=4, cer_pages=2,
              separator_dpis=(150, 300), sheets_per_cell=1, scaling=(20, 60))
@@ -81,8 +82,9 @@ def tool_env() -> dict[str, str]:
     return {**os.environ, "OMP_THREAD_LIMIT": "1", "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
 
 
-def station(home: Path, *args: object, log: Path | None = None) -> TreeRun:
-    return run_tree([*STATION, "--home", str(home), *map(str, args)], env=tool_env(), cwd=REPO, log=log)
+def station(home: Path, *args: object, log: Path | None = None, progress=None) -> TreeRun:
+    return run_tree([*STATION, "--home", str(home), *map(str, args)], env=tool_env(), cwd=REPO, log=log,
+                    progress=progress)
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,12 +248,12 @@ def _fresh(path: Path) -> Path:
     return path
 
 
-def run_station(c: Corpus, folder: Path, profile: str, home: Path) -> TreeRun:
+def run_station(c: Corpus, folder: Path, profile: str, home: Path, progress=None) -> TreeRun:
     """`station process` on a fresh home holding the book (adding it is not timed)."""
     _fresh(home)
     log = home.with_suffix(".log")
     station(home, "book", "add", BOOK, "--entries", f"1-{c.entries}", log=log)
-    return station(home, "process", folder, "--profile", profile, "--workers", 2, log=log)
+    return station(home, "process", folder, "--profile", profile, "--workers", 2, log=log, progress=progress)
 
 
 def throughput(c: Corpus, plan: Plan, work: Path, skip: set[str]) -> list[Measured]:
@@ -499,19 +501,46 @@ def separators(c: Corpus, plan: Plan) -> dict[tuple[int, str], dict[str, list[tu
 # --------------------------------------------------------------------------------------------
 # 5. Scaling
 
-def scaling(c: Corpus, plan: Plan, work: Path, measured: list[Measured]) -> list[tuple[int, TreeRun]]:
-    rows = []
-    for count in plan.scaling:
-        reuse = [m for m in measured if m.tool == "station ministry-color" and m.pages == count]
-        if reuse:
-            rows.extend((count, run) for run in reuse[0].runs)
-            continue
-        home = work / "runs" / f"scaling-{count}"
-        run = run_station(c, c.scaling_batch(count), "ministry-color", home)
-        shutil.rmtree(home)
-        rows.append((count, run))
-        print(f"  {count} captures: {run.wall_s / count:.2f} s/page, {run.peak_rss_mb:.0f} MB", flush=True)
-    return rows
+# A page image the station filed (not an evidence crop or a text layer beside it).
+_PAGE_FILE = re.compile(r"^\d+(-\d+)?\.(jpg|tif)$")
+
+
+@dataclass(frozen=True)
+class ScalePoint:
+    captures: int          # captures filed when the point was taken
+    seconds: float         # since the batch started; the last point: until its last PDF was written
+    cpu_s: float           # of the process tree, so far
+    peak_rss_mb: float     # largest summed resident memory of the process tree, so far
+    stretch_s: float       # wall seconds per capture since the previous point
+
+
+def _pages_filed(home: Path) -> int:
+    return sum(1 for p in home.glob("pages/batch-*/*") if _PAGE_FILE.match(p.name))
+
+
+def scaling(c: Corpus, plan: Plan, work: Path) -> tuple[TreeRun, list[ScalePoint]]:
+    """One batch of the longest size, read off as it passes each size: the time per capture and the
+    memory of a 2,000-capture batch at its 100th, 500th and last capture. One long run instead of
+    one per size: the same question (does a longer batch cost more per page, or more memory?) in
+    the time of the longest run alone."""
+    longest = max(plan.scaling)
+    home = work / "runs" / f"scaling-{longest}"
+    run = run_station(c, c.scaling_batch(longest), "ministry-color", home, progress=lambda: _pages_filed(home))
+    shutil.rmtree(home)
+    points: list[ScalePoint] = []
+    done, since = 0, 0.0
+    for n in sorted(plan.scaling):
+        reached = next((i for i, s in enumerate(run.timeline) if s[1] >= n), None)
+        if n >= longest or reached is None:
+            seconds, cpu, peak = run.wall_s, run.cpu_s, run.peak_rss_mb
+        else:
+            seconds, _, cpu, _ = run.timeline[reached]
+            peak = max(s[3] for s in run.timeline[:reached + 1])
+        points.append(ScalePoint(n, seconds, cpu, peak, (seconds - since) / (n - done)))
+        done, since = n, seconds
+        print(f"  {n} captures: {points[-1].stretch_s:.2f} s/capture since the last point, {peak:.0f} MB",
+              flush=True)
+    return run, points
 
 
 # --------------------------------------------------------------------------------------------
@@ -601,7 +630,8 @@ def _short(label: str) -> str:
     return label.replace("OCRmyPDF " + " ".join(OCRMYPDF_ARGS), "OCRmyPDF -O 3")
 
 
-def plot_all(plots: Path, measured: list[Measured], vs: list[Variant], scale_rows: list[tuple[int, TreeRun]]) -> list[str]:
+def plot_all(plots: Path, measured: list[Measured], vs: list[Variant], scaled: tuple[TreeRun, list[ScalePoint]]
+             ) -> list[str]:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -644,20 +674,22 @@ def plot_all(plots: Path, measured: list[Measured], vs: list[Variant], scale_row
     plt.close(fig)
     names.append("size_vs_cer.png")
 
-    counts = sorted({n for n, _ in scale_rows})
-    per_page = [statistics.median(r.wall_s / n for m, r in scale_rows if m == n) for n in counts]
-    memory = [statistics.median(r.peak_rss_mb for m, r in scale_rows if m == n) for n in counts]
+    run, points = scaled
+    counts = [p.captures for p in points]
+    per_page = [p.stretch_s for p in points]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
     left.plot(counts, per_page, "o-")
     left.set_xscale("log")
     left.set_ylim(0, max(per_page) * 1.3)
-    left.set_xlabel("captures in the batch")
-    left.set_ylabel("seconds per capture (wall)")
-    right.plot(counts, memory, "o-", color="#c0392b")
-    right.set_xscale("log")
-    right.set_ylim(0, max(memory) * 1.3)
-    right.set_xlabel("captures in the batch")
-    right.set_ylabel("peak RSS of the process tree, MB")
+    left.set_xlabel("captures filed")
+    left.set_ylabel("seconds per capture since the last point")
+    right.plot([s[1] for s in run.timeline], [s[3] for s in run.timeline], "-", color="#c0392b", lw=0.8,
+               label="process tree RSS")
+    right.plot(counts, [p.peak_rss_mb for p in points], "o", color="#c0392b", label="peak so far")
+    right.set_ylim(0, max(p.peak_rss_mb for p in points) * 1.3)
+    right.set_xlabel("captures filed")
+    right.set_ylabel("MB")
+    right.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(plots / "scaling.png", dpi=110)
     plt.close(fig)
@@ -666,10 +698,10 @@ def plot_all(plots: Path, measured: list[Measured], vs: list[Variant], scale_row
 
 
 def report(out: Path, plan: Plan, c: Corpus, info: dict[str, str], measured: list[Measured], vs: list[Variant],
-           seps: dict, scale_rows: list[tuple[int, TreeRun]], skip: set[str], timings: dict[str, float],
+           seps: dict, scaled: tuple[TreeRun, list[ScalePoint]], skip: set[str], timings: dict[str, float],
            started: datetime.datetime, command: str) -> str:
     plots = out.parent / "plots"
-    plot_names = plot_all(plots, measured, vs, scale_rows)
+    plot_names = plot_all(plots, measured, vs, scaled)
     rel = os.path.relpath(plots, out.parent)
     total = sum(timings.values())
     lines = ["# Benchmarks: the station against what an operator would use instead", "",
@@ -777,14 +809,23 @@ def report(out: Path, plan: Plan, c: Corpus, info: dict[str, str], measured: lis
     rows.append(["all", ""] + overall)
     lines += _table(["dpi", "damage"] + readers, rows) + [""]
 
+    run, points = scaled
+    longest = max(p.captures for p in points)
     lines += ["## 5. Scaling", "",
-              "`station process` on ever longer colour batches (the throughput batch again and again, every "
-              "separator a new sheet for the next entry, every other page a new file): wall time per capture "
-              "and the peak of the process tree's summed resident memory (main process, workers, Tesseract; "
-              "sampled every 0.2 s). One run per size (the smallest reuses the throughput runs).", ""]
-    rows = [[n, f"{r.wall_s:.0f}", f"{r.wall_s / n:.2f}", f"{n / r.wall_s * 60:.0f}", f"{r.cpu_s / n:.2f}",
-             f"{r.peak_rss_mb:.0f}", f"{r.load_before:.1f}→{r.load_after:.1f}"] for n, r in scale_rows]
-    lines += _table(["captures", "wall s", "s/capture", "pages/min", "CPU s/capture", "peak RSS MB", "load"], rows)
+              f"One `station process` run on a colour batch of {longest} captures (the throughput batch again "
+              "and again, every separator a new sheet for the next entry, every other page a new file), read "
+              "off as it passes each size: sampled every 0.2 s, the time and CPU when that many captures were "
+              "filed, and the peak so far of the process tree's summed resident memory (main process, "
+              "workers, Tesseract). The last row is the whole batch, until its last PDF is written. Flat "
+              "means the seconds per capture of each stretch and the memory do not grow with the batch. "
+              f"Load {run.load_before:.1f} → {run.load_after:.1f}.", ""]
+    rows, done = [], 0
+    for p in points:
+        rows.append([p.captures, f"{p.seconds:.0f}", f"{p.captures - done}", f"{p.stretch_s:.2f}",
+                     f"{60 / p.stretch_s:.0f}", f"{p.cpu_s / p.captures:.2f}", f"{p.peak_rss_mb:.0f}"])
+        done = p.captures
+    lines += _table(["captures filed", "wall s so far", "captures in the stretch", "s/capture in the stretch",
+                     "pages/min in the stretch", "CPU s/capture so far", "peak RSS MB so far"], rows)
     lines += ["", f"![scaling]({rel}/scaling.png)", ""]
     missing = [name for name in plot_names if not (plots / name).is_file()]
     if missing:
@@ -830,15 +871,15 @@ def main(argv: list[str] | None = None) -> None:
     vs = variants(measured, c)
     step("legibility and deskew", legibility_and_skew, vs, c, plan)
     seps = step("separators", separators, c, plan)
-    scale_rows = step("scaling", scaling, c, plan, args.work, measured)
+    scaled = step("scaling", scaling, c, plan, args.work)
     command = " ".join(["python -m bench.compare", *(argv if argv is not None else sys.argv[1:])])
-    report(args.out, plan, c, machine(), measured, vs, seps, scale_rows, skip, timings, started, command)
+    report(args.out, plan, c, machine(), measured, vs, seps, scaled, skip, timings, started, command)
     raw = {"plan": dataclasses.asdict(plan), "timings": timings,
            "throughput": [{"tool": m.tool, "shade": m.shade, "pages": m.pages,
                            "runs": [dataclasses.asdict(r) for r in m.runs]} for m in measured],
            "variants": [{"label": v.label, "cer": v.cer, "angle": v.angle,
                          "image_bytes": {f: p.image_bytes for f, p in v.pages.items()}} for v in vs],
-           "scaling": [{"captures": n, **dataclasses.asdict(r)} for n, r in scale_rows]}
+           "scaling": {"run": dataclasses.asdict(scaled[0]), "points": [dataclasses.asdict(p) for p in scaled[1]]}}
     (args.work / "results.json").write_text(json.dumps(raw, indent=1))
     print(f"{args.out} written ({sum(timings.values()) / 60:.1f} min)")
 

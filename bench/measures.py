@@ -13,6 +13,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -117,6 +118,8 @@ class TreeRun:
     peak_rss_mb: float    # largest sum of the tree's resident memory seen
     load_before: float    # 1-minute load average: the machine is shared
     load_after: float
+    # With a progress counter: one (seconds since start, progress, CPU s so far, tree RSS MB) per sample.
+    timeline: tuple[tuple[float, int, float, float], ...] = ()
 
 
 def _process_table() -> dict[int, tuple[int, float, int]]:
@@ -150,15 +153,17 @@ def _tree(root: int, table: dict[int, tuple[int, float, int]]) -> list[int]:
 
 
 def run_tree(command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
-             log: Path | None = None) -> TreeRun:
+             log: Path | None = None, progress: Callable[[], int] | None = None) -> TreeRun:
     """Run `command` to completion, sampling its process tree every SAMPLE_SECONDS. CPU time is the
-    larger of what the sampling saw and what wait4 reports (children reaped inside the tree)."""
+    larger of what the sampling saw and what wait4 reports (children reaped inside the tree).
+    `progress`, when given, is read at every sample into the run's timeline."""
     load_before = os.getloadavg()[0]
     out = open(log, "ab") if log else subprocess.DEVNULL
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=out)
     cpu_seen: dict[int, float] = {}
     peak_kb = 0
+    timeline = []
     status = None
     try:
         while True:
@@ -167,9 +172,13 @@ def run_tree(command: list[str], *, env: dict[str, str] | None = None, cwd: Path
                 break
             table = _process_table()
             pids = _tree(proc.pid, table)
-            peak_kb = max(peak_kb, sum(table[p][2] for p in pids))
+            resident_kb = sum(table[p][2] for p in pids)
+            peak_kb = max(peak_kb, resident_kb)
             for pid in pids:
                 cpu_seen[pid] = table[pid][1]
+            if progress is not None:
+                timeline.append((time.perf_counter() - started, progress(), sum(cpu_seen.values()),
+                                 resident_kb / 1024))
             time.sleep(SAMPLE_SECONDS)
     finally:
         if log:
@@ -180,4 +189,5 @@ def run_tree(command: list[str], *, env: dict[str, str] | None = None, cwd: Path
         raise RuntimeError(f"{' '.join(command[:4])}… exited {proc.returncode}"
                            + (f"; see {log}" if log else ""))
     reaped = usage.ru_utime + usage.ru_stime
-    return TreeRun(wall, max(reaped, sum(cpu_seen.values())), peak_kb / 1024, load_before, os.getloadavg()[0])
+    return TreeRun(wall, max(reaped, sum(cpu_seen.values())), peak_kb / 1024, load_before, os.getloadavg()[0],
+                   tuple(timeline))

@@ -32,7 +32,9 @@ class FileInfo:
 
 @dataclass(frozen=True)
 class LoadedImage:
-    rgb: np.ndarray
+    # RGB (height, width, 3); grey and bilevel captures stay grey (height, width): a grey scan
+    # processed as three equal channels would cost every step three times the work for nothing.
+    pixels: np.ndarray
     dpi: float
     dpi_estimated: bool
 
@@ -74,7 +76,7 @@ def _file_dpi(im: Image.Image) -> float | None:
 
 
 def load_frame(path: Path, frame: int, max_pixels: int) -> LoadedImage:
-    """Decode one frame to RGB uint8, applying EXIF orientation from cameras."""
+    """Decode one frame to RGB or grey uint8, applying EXIF orientation from cameras."""
     inspect_file(path, max_pixels)
     try:
         with Image.open(path) as im:
@@ -88,10 +90,13 @@ def load_frame(path: Path, frame: int, max_pixels: int) -> LoadedImage:
                 arr = np.asarray(im, dtype=np.float32)
                 hi = float(arr.max()) or 1.0
                 im = Image.fromarray((arr * (255.0 / hi)).astype(np.uint8))
-            rgb = np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
+            if im.mode in ("L", "1"):
+                pixels = np.asarray(im if im.mode == "L" else im.convert("L"))
+            else:
+                pixels = np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
     except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:
         raise ImageLoadError(f"ảnh hỏng hoặc bị cắt cụt / corrupt or truncated image ({exc})") from None
-    height, width = rgb.shape[:2]
+    height, width = pixels.shape[:2]
     if dpi is None:
-        return LoadedImage(rgb, estimate_dpi(width, height), True)
-    return LoadedImage(rgb, dpi, False)
+        return LoadedImage(pixels, estimate_dpi(width, height), True)
+    return LoadedImage(pixels, dpi, False)

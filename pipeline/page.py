@@ -82,18 +82,18 @@ class _Clock:
         self._last = now
 
 
-def process_page(rgb: np.ndarray, dpi: float, settings: PageSettings, dpi_estimated: bool = False) -> PageResult:
+def process_page(capture: np.ndarray, dpi: float, settings: PageSettings, dpi_estimated: bool = False) -> PageResult:
     clock = _Clock()
     common = dict(input_dpi=dpi, dpi_estimated=dpi_estimated)
-    found = read_separator(rgb, dpi)
+    found = read_separator(capture, dpi)
     clock.lap("separator")
     if found.payload is not None:
-        preview = encode.encode_page(rgb, dpi, preview_settings(settings))
+        preview = encode.encode_page(capture, dpi, preview_settings(settings))
         clock.lap("encode")
         return PageResult("separator", preview, separator=found.payload,
                           separator_text=found.decoded[0], seconds=clock.seconds, **common)
 
-    straight = geometry.straighten(rgb, dpi, settings)
+    straight = geometry.straighten(capture, dpi, settings)
     clock.lap("straighten")
     measured = dict(skew_deg=straight.skew_deg, rotation=straight.rotation,
                     border_removed=straight.border_removed,
@@ -177,9 +177,9 @@ def process_capture(path: Path, frame: int, settings: PageSettings) -> tuple[Pag
     open book when the profile splits spreads. Raises ImageLoadError."""
     loaded = load_frame(path, frame, settings.max_pixels)
     if not settings.split_spreads:
-        return (process_page(loaded.rgb, loaded.dpi, settings, loaded.dpi_estimated),)
+        return (process_page(loaded.pixels, loaded.dpi, settings, loaded.dpi_estimated),)
     dpi = loaded.dpi
     if loaded.dpi_estimated:  # the capture shows two A4 pages side by side, not one
-        dpi = max(loaded.rgb.shape[:2]) / SPREAD_LONG_IN
-    split = split_spread(loaded.rgb, dpi)
+        dpi = max(loaded.pixels.shape[:2]) / SPREAD_LONG_IN
+    split = split_spread(loaded.pixels, dpi)
     return tuple(process_page(page, dpi, settings, loaded.dpi_estimated) for page in split.pages)
