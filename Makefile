@@ -48,7 +48,7 @@ test: setup
 	$(VENV)/bin/pytest -q
 
 # The station against OCRmyPDF, an unpaper + img2pdf script and the floor, on the same pages
-# (bench/compare.py): writes bench/results.md and bench/plots/. `make bench BENCH_ARGS=--quick`: ~3 min.
+# (bench/compare.py): writes bench/results.md and bench/plots/ (~18 min). `make bench BENCH_ARGS=--quick`: <3 min.
 bench: setup $(VENV)/.bench-installed
 	@installed=$$(dpkg-query -W -f='$${Status}\n' $(BENCH_APT_PACKAGES) 2>/dev/null | grep -c 'install ok installed'); \
 	if [ "$$installed" -ne "$(words $(BENCH_APT_PACKAGES))" ]; then \

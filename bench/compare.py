@@ -3,7 +3,8 @@ run: OCRmyPDF, an unpaper + img2pdf script, and the floor (decode + encode only)
 
     .venv/bin/python -m bench.compare [--quick] [--skip ocrmypdf] [--out bench/results.md] [--work DIR]
 
-`make bench` installs the tools and runs this; `make bench BENCH_ARGS=--quick` is the short run.
+`make bench` installs the tools and runs this (~18 min on 2 idle cores, corpus included);
+`make bench BENCH_ARGS=--quick` is the short run (<3 min) that CI runs as a smoke test.
 Sections: 1 throughput, 2 size at equal legibility, 3 deskew, 4 separators, 5 scaling. Writes the
 report (--out), its plots (plots/ beside it) and the raw figures (WORK/results.json). The rendered
 corpus is kept in --work and reused while its parameters are the same.
