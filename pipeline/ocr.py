@@ -38,7 +38,8 @@ OCR_DPI = 300.0
 # 18/20 in 0.40 s, psm 11 (sparse text) 19/20 with one WRONG number, in 0.45 s.
 PSM = 6
 # The pages given to Tesseract are black on white after binarising: its second try of every unsure
-# line as white-on-black text finds nothing and costs ~30 % of the read (0.29 -> 0.20 s a band).
+# line as white-on-black text finds nothing. Off: 0.25 -> 0.21 s a band on 160 rendered first pages
+# (bench_ocr mild/scan levels), the same numbers read.
 NO_INVERT = "-c tessedit_do_invert=0"
 # Below this word confidence (0-1, the lowest of label and digits) the number is not reported.
 # Right reads on rendered pages score ~0.9-0.96; the floor is a judgement, not a fitted value.
