@@ -83,6 +83,7 @@ class _Clock:
 
 
 def process_page(capture: np.ndarray, dpi: float, settings: PageSettings, dpi_estimated: bool = False) -> PageResult:
+    """One capture (RGB, or grey as a 2-D array) at `dpi`: its verdict and its encoded page."""
     clock = _Clock()
     common = dict(input_dpi=dpi, dpi_estimated=dpi_estimated)
     found = read_separator(capture, dpi)
