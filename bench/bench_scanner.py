@@ -398,6 +398,10 @@ def child_memory(spec: dict) -> dict:
     home = Path(spec["home"])
     cfg, sessions = _station(home, Path(spec["register"]))
     profile = cfg.profile(spec.get("profile"))
+    # The recycled pool's pages carry the numbers of the entries they were rendered for: read, they
+    # make later entries doubtful (rightly: a misplaced separator) and leave them without a PDF.
+    # Number reading off, every entry is filed and its PDF written, as in a real book.
+    profile = profile.model_copy(update={"page": profile.page.model_copy(update={"read_entry_number": False})})
     items = [(Path(p), d) for p, d in spec["items"]]
     mode = spec.get("mode", "file")
     feed = home.parent / "feed"
@@ -577,7 +581,8 @@ def write_report(path: Path, info: dict, args, overhead: list[dict], memory: lis
     if memory:
         lines += ["## 2. Memory over the length of a batch", "",
                   ("Captures as fast as the station takes them (no schedule), bench-owned pool "
-                  f"of {memory[0]['workers']} workers; content/blank pages cycled from a pool of 60 rendered "
+                  f"of {memory[0]['workers']} workers, registration-number reading off (the recycled pages carry other "
+                  "entries' numbers); content/blank pages cycled from a pool of 60 rendered "
                   "captures (200 and 300 dpi; for the file hand-over each re-written with a unique JPEG comment), "
                   "one rendered separator "
                   "per entry. Peak = VmHWM read from /proc just before the pool shuts down."), "",
