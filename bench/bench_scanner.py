@@ -513,7 +513,8 @@ def machine_info() -> dict:
             code[rel] = (hashlib.sha256(path.read_bytes()).hexdigest()[:12]
                          + time.strftime(" (%Y-%m-%d %H:%M)", time.localtime(path.stat().st_mtime)))
     return {"code": code, "cpu": lscpu.get("Model name", platform.processor() or "?"), "cpus": lscpu.get("CPU(s)", "?"),
-            "threads_per_core": lscpu.get("Thread(s) per core", "?"), "nproc": str(len(os.sched_getaffinity(0))),  # not `nproc`: it obeys OMP_THREAD_LIMIT
+            # CPUs this process may use; not `nproc`, which obeys OMP_THREAD_LIMIT=1 and says 1.
+            "threads_per_core": lscpu.get("Thread(s) per core", "?"), "nproc": str(len(os.sched_getaffinity(0))),
             "mem_gb": mem, "kernel": platform.release(), "versions": versions,
             "tesseract": (_sh(["tesseract", "--version"]).splitlines() or ["?"])[0]}
 

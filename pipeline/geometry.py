@@ -159,14 +159,9 @@ class Straightened:
 
 
 def _scaled(img: np.ndarray, dpi: float, work_dpi: float) -> tuple[np.ndarray, float]:
-    # Not pixels.shrink: the orientation thresholds were calibrated on pages shrunk this way, and
-    # the up/down score moves by up to 0.2 with the pixel phase of the shrink.
-    scale = min(1.0, work_dpi / dpi)
-    if scale >= 1.0:
-        return img, 1.0
-    h, w = img.shape[:2]
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(img, size, interpolation=cv2.INTER_AREA), scale
+    # No whole-factor shortcut: the orientation thresholds were calibrated on pages shrunk by the
+    # exact scale, and the up/down score moves by up to 0.2 with the pixel phase of the shrink.
+    return shrink(img, work_dpi / dpi, whole_factor=False)
 
 
 def _grey(img: np.ndarray) -> np.ndarray:

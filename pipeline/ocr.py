@@ -24,7 +24,7 @@ import numpy as np
 import pytesseract
 from PIL import Image
 
-from pipeline.pixels import darkest
+from pipeline.pixels import darkest, shrink
 from pipeline.tone import flatten_background
 
 # Part of the page height read. On rendered register pages "Số:" stands 32-37 mm and
@@ -214,10 +214,8 @@ def evidence_jpeg(page_rgb: np.ndarray, dpi: float, box: tuple[int, int, int, in
     x0, y0, x1, y1 = box
     crop = page_rgb[y0:y1, x0:x1]
     grey = darkest(crop)  # blue ink stays dark, like the OCR saw it
-    scale = min(1.0, EVIDENCE_DPI / dpi) if dpi > 0 else 1.0
-    if scale < 1.0:
-        size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
-        grey = cv2.resize(np.ascontiguousarray(grey), size, interpolation=cv2.INTER_AREA)
+    if dpi > 0:
+        grey, _ = shrink(np.ascontiguousarray(grey), EVIDENCE_DPI / dpi, whole_factor=False)
     ok, data = cv2.imencode(".jpg", np.ascontiguousarray(grey), [cv2.IMWRITE_JPEG_QUALITY, EVIDENCE_QUALITY])
     if not ok:
         raise ValueError("evidence crop could not be encoded")

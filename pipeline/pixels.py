@@ -29,16 +29,18 @@ def brightest(img: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(img[..., 0], img[..., 1]), img[..., 2])
 
 
-def shrink(img: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
+def shrink(img: np.ndarray, scale: float, whole_factor: bool = True) -> tuple[np.ndarray, float]:
     """Area-averaged copy at about `scale` (< 1), and the scale actually used.
 
     Near an integer factor k the image is cut to a multiple of k (the last k-1 rows and columns at
-    most, well under a millimetre) and shrunk by exactly k."""
+    most, well under a millimetre) and shrunk by exactly k; `whole_factor=False` always shrinks the
+    whole image by `scale` itself."""
     if scale >= 1.0:
         return img, 1.0
     h, w = img.shape[:2]
     k = round(1.0 / scale)
-    if k >= 2 and abs(1.0 / scale - k) <= INTEGER_FACTOR_TOLERANCE * k and h >= k and w >= k:
+    if (whole_factor and k >= 2 and abs(1.0 / scale - k) <= INTEGER_FACTOR_TOLERANCE * k
+            and h >= k and w >= k):
         rows, cols = h // k, w // k
         return cv2.resize(img[:rows * k, :cols * k], (cols, rows), interpolation=cv2.INTER_AREA), 1.0 / k
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
