@@ -2,9 +2,9 @@
 
 A separator sheet skipped or lost in the feeder runs two registrations into one PDF and leaves the
 next entry missing; nothing in the images says so. What does: the entry's page count, against the
-book's usual count and against the room the register's page numbers (`trangSo`) leave between this
-entry and the next. Pure functions over counts, so each rule is tested alone; station.entries
-applies them to a book.
+room the register's page numbers (`trangSo`) leave between this entry and the next, or, for books
+whose register gives no pages, against the book's usual count. Pure functions over counts, so each
+rule is tested alone; station.entries applies them to a book.
 """
 from __future__ import annotations
 
@@ -56,23 +56,32 @@ def page_count_alarms(counts: Mapping[int, int], spans: Mapping[int, int]) -> di
     """Entry number -> why its page count is suspicious, for the entries scanned so far.
 
     counts: entry number -> pages of the scan that counts (entries with pages only);
-    spans: entry number -> book pages between its trangSo and the next entry's (register_spans)."""
-    alarms: dict[int, list[str]] = {}
-    limit = usual_limit(list(counts.values()))
-    if limit is not None:
-        usual = statistics.median(counts.values())
-        for number, count in counts.items():
-            if count > limit:
-                alarms.setdefault(number, []).append(
-                    f"nhiều trang bất thường: {count} trang, thường lệ của sổ {usual:g} trang mỗi số, có thể "
-                    f"thiếu tờ phân cách / suspiciously many pages: {count}, the book's usual is {usual:g}: "
-                    "a separator may be missing")
+    spans: entry number -> book pages between its trangSo and the next entry's (register_spans).
+
+    Where the register gives pages, it decides: an entry whose trangSo leaves room for three pages
+    may have three, however short the book's other entries are. The book's usual count is only for
+    books whose register says nothing of pages, or whose trangSo proves to count something else."""
     judged = {n: spans[n] for n in counts if n in spans}
     exceeding = {n: span for n, span in judged.items() if counts[n] > span + 1}
     if len(judged) >= MIN_ENTRIES_TO_JUDGE and len(exceeding) <= REGISTER_MAX_EXCEEDING_SHARE * len(judged):
-        for number, span in exceeding.items():
-            alarms.setdefault(number, []).append(
-                f"nhiều trang bất thường: {counts[number]} trang, sổ đăng ký (trangSo) chỉ để chỗ cho "
-                f"{span + 1}, có thể thiếu tờ phân cách / suspiciously many pages: {counts[number]}, the "
-                f"register's trangSo leaves room for {span + 1}: a separator may be missing")
-    return {number: "; ".join(reasons) for number, reasons in alarms.items()}
+        return {number: _register_alarm(counts[number], span) for number, span in exceeding.items()}
+    if judged and len(judged) < MIN_ENTRIES_TO_JUDGE:
+        return {}  # the register will decide once enough of it is scanned to trust how it counts
+    return _usual_alarms(counts)
+
+
+def _register_alarm(count: int, span: int) -> str:
+    return (f"nhiều trang bất thường: {count} trang, sổ đăng ký (trangSo) chỉ để chỗ cho {span + 1}, có thể "
+            f"thiếu tờ phân cách / suspiciously many pages: {count}, the register's trangSo leaves room for "
+            f"{span + 1}: a separator may be missing")
+
+
+def _usual_alarms(counts: Mapping[int, int]) -> dict[int, str]:
+    limit = usual_limit(list(counts.values()))
+    if limit is None:
+        return {}
+    usual = statistics.median(counts.values())
+    return {number: (f"nhiều trang bất thường: {count} trang, thường lệ của sổ {usual:g} trang mỗi số, có thể "
+                     f"thiếu tờ phân cách / suspiciously many pages: {count}, the book's usual is {usual:g}: "
+                     "a separator may be missing")
+            for number, count in counts.items() if count > limit}

@@ -69,3 +69,28 @@ def test_register_counting_something_else_stands_aside():
     # The same register with one entry over: that one is flagged.
     counts = {n: 2 if n != 9 else 3 for n in range(1, 31)}
     assert list(checks.page_count_alarms(counts, spans)) == [9]
+
+
+def test_register_decides_over_the_books_usual():
+    # Mostly one-page entries, every fifth runs over three pages and the register says so: the
+    # book's usual (median 1, MAD 0) would call each of them suspicious; the register does not.
+    starts, page = [], 1
+    for number in range(1, 41):
+        starts.append((number, page))
+        page += 3 if number % 5 == 0 else 1
+    spans = checks.register_spans(starts)
+    counts = {number: 3 if number % 5 == 0 else 1 for number in range(1, 40)}
+    assert checks.usual_limit(list(counts.values())) == 2
+    assert checks.page_count_alarms(counts, spans) == {}
+    # A separator missed between 14 and 15: 14's PDF holds both, 15 is missing; only 14 is flagged.
+    # (One page too many is room for a page shared with the next entry: not told from that.)
+    counts[14] += counts.pop(15)
+    alarms = checks.page_count_alarms(counts, spans)
+    assert list(alarms) == [14] and "trangSo" in alarms[14] and "4" in alarms[14]
+
+
+def test_register_rule_waits_for_enough_entries_rather_than_fall_back_to_statistics():
+    spans = {n: 3 for n in range(1, 6)}
+    counts = {n: 1 for n in range(1, 6)}
+    counts[3] = 3
+    assert checks.page_count_alarms(counts, spans) == {}
