@@ -17,6 +17,11 @@ from PIL import Image
 from pipeline.settings import PageSettings
 
 MM_PER_INCH = 25.4
+# Size budgets are per A4 of paper: an A3 page gets twice the bytes of an A4 page at the same
+# quality. Below half an A4 the budget stays that of an A5: a page's fixed costs (headers, tables)
+# and a small sheet's denser writing would otherwise push small pages to the lowest quality.
+A4_AREA_MM2 = 210.0 * 297.0
+MIN_BUDGET_A4 = 0.5
 # Quality search: at most this many JPEG encodes per resolution tried.
 MAX_ENCODES_PER_DPI = 6
 # When even the lowest quality is above page_max_kb, the resolution is cut by the square root of
@@ -48,8 +53,9 @@ class EncodedImage:
     dpi: float
     mode: str  # "RGB", "L" or "1"
     quality: int | None  # JPEG quality used; None for G4
-    over_budget: bool = False  # still above page_max_kb at min_dpi / lowest quality
+    over_budget: bool = False  # still above the cap at min_dpi / lowest quality
     encodes: int = 0  # encoder runs spent (cost of the size search)
+    cap_kb: float = 0.0  # the page's cap: page_max_kb for its paper area (budget_a4)
 
     @property
     def kb(self) -> float:
@@ -68,9 +74,31 @@ def resample(img: np.ndarray, dpi_in: float, dpi_out: float) -> np.ndarray:
     return cv2.resize(img, size, interpolation=interp)
 
 
+def budget_a4(img: np.ndarray, dpi: float) -> float:
+    """The page's paper in A4s, for its size budget (at least MIN_BUDGET_A4)."""
+    h, w = img.shape[:2]
+    area_mm2 = (w / dpi * MM_PER_INCH) * (h / dpi * MM_PER_INCH) if dpi > 0 else A4_AREA_MM2
+    return max(MIN_BUDGET_A4, area_mm2 / A4_AREA_MM2)
+
+
+@dataclass(frozen=True)
+class _Budget:
+    target: float  # bytes
+    cap: float
+
+
+def _budget(img: np.ndarray, dpi: float, s: PageSettings) -> _Budget:
+    a4s = budget_a4(img, dpi)
+    return _Budget(s.page_target_kb * 1024 * a4s, s.page_max_kb * 1024 * a4s)
+
+
 def encode_page(img_rgb: np.ndarray, dpi_in: float, settings: PageSettings) -> EncodedImage:
+    """The page at the profile's dpi within its budget: page_target_kb per A4 of paper aimed at,
+    page_max_kb per A4 the cap, reached by quality down to jpeg_quality_min, then dpi down to
+    min_dpi. A page still over the cap says so (over_budget): no rescan would make it smaller."""
+    budget = _budget(img_rgb, dpi_in, settings)
     if settings.mode == "bilevel":
-        return _encode_bilevel(img_rgb, dpi_in, settings)
+        return _encode_bilevel(img_rgb, dpi_in, settings, budget)
     source = img_rgb
     if settings.mode == "grey" and source.ndim == 3:
         source = cv2.cvtColor(source, cv2.COLOR_RGB2GRAY)
@@ -78,11 +106,11 @@ def encode_page(img_rgb: np.ndarray, dpi_in: float, settings: PageSettings) -> E
     result: EncodedImage | None = None
     spent = 0
     for _ in range(MAX_DPI_STEPS + 1):
-        result = _jpeg_search(resample(source, dpi_in, dpi), dpi, settings)
+        result = _jpeg_search(resample(source, dpi_in, dpi), dpi, settings, budget)
         spent += result.encodes
         if not result.over_budget or dpi <= settings.min_dpi:
             break
-        dpi = _lower_dpi(dpi, len(result.data) / (settings.page_target_kb * 1024), settings)
+        dpi = _lower_dpi(dpi, len(result.data) / budget.target, settings)
     assert result is not None
     return _with_encodes(result, spent)
 
@@ -95,7 +123,7 @@ def _lower_dpi(dpi: int, excess: float, s: PageSettings) -> int:
 
 def _with_encodes(r: EncodedImage, n: int) -> EncodedImage:
     return EncodedImage(r.data, r.format, r.width, r.height, r.dpi, r.mode, r.quality,
-                        r.over_budget, n)
+                        r.over_budget, n, r.cap_kb)
 
 
 def _scaled_table(table: tuple[int, ...], quality: int) -> list[int]:
@@ -115,10 +143,10 @@ def jpeg_bytes(im: Image.Image, quality: int, dpi: float) -> bytes:
     return buf.getvalue()
 
 
-def _jpeg_search(page: np.ndarray, dpi: int, s: PageSettings) -> EncodedImage:
+def _jpeg_search(page: np.ndarray, dpi: int, s: PageSettings, budget: _Budget) -> EncodedImage:
     """Best quality in [min, max] with size ≤ target; log(size) is interpolated over quality."""
     im = Image.fromarray(page)
-    target, cap = s.page_target_kb * 1024, s.page_max_kb * 1024
+    target, cap = budget.target, budget.cap
     sizes: dict[int, bytes] = {}
 
     def enc(q: int) -> int:
@@ -128,7 +156,7 @@ def _jpeg_search(page: np.ndarray, dpi: int, s: PageSettings) -> EncodedImage:
     def done(q: int) -> EncodedImage:
         data = sizes[q]
         return EncodedImage(data, "jpeg", im.width, im.height, float(dpi), im.mode, q,
-                            over_budget=len(data) > cap, encodes=len(sizes))
+                            over_budget=len(data) > cap, encodes=len(sizes), cap_kb=cap / 1024)
 
     lo, hi = s.jpeg_quality_min, s.jpeg_quality_max
     s_hi = enc(hi)
@@ -170,11 +198,11 @@ def g4_tiff(ink: np.ndarray, dpi: float) -> bytes:
     return buf.getvalue()
 
 
-def _encode_bilevel(img: np.ndarray, dpi_in: float, s: PageSettings) -> EncodedImage:
+def _encode_bilevel(img: np.ndarray, dpi_in: float, s: PageSettings, budget: _Budget) -> EncodedImage:
     """G4 has no quality knob: only the resolution can bring an over-size page down."""
     dpi = s.dpi
     grey_full = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
-    cap = s.page_max_kb * 1024
+    cap = budget.cap
     data, shape, encodes = b"", (0, 0), 0
     for _ in range(MAX_DPI_STEPS + 1):
         grey = resample(grey_full, dpi_in, dpi)
@@ -182,6 +210,6 @@ def _encode_bilevel(img: np.ndarray, dpi_in: float, s: PageSettings) -> EncodedI
         shape, encodes = grey.shape, encodes + 1
         if len(data) <= cap or dpi <= s.min_dpi:
             break
-        dpi = _lower_dpi(dpi, len(data) / (s.page_target_kb * 1024), s)
+        dpi = _lower_dpi(dpi, len(data) / budget.target, s)
     return EncodedImage(data, "tiff-g4", shape[1], shape[0], float(dpi), "1", None,
-                        over_budget=len(data) > cap, encodes=encodes)
+                        over_budget=len(data) > cap, encodes=encodes, cap_kb=cap / 1024)

@@ -39,6 +39,9 @@ class PageReading:
     box: tuple[int, int, int, int] | None  # around "Số: N", in the encoded page's pixels
     evidence: bytes | None      # grey JPEG of that box, for the operator
     error: str | None = None    # OCR failed or timed out: nothing read, the page is filed all the same
+    # Every registration number read with confidence: the header's, or each row's on a table page
+    # holding several registrations.
+    numbers: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,11 @@ class PageResult:
     # Content and doubtful pages: the page as it goes into the PDF. Separators and blanks: a small
     # preview for the operator, never put into a PDF.
     image: EncodedImage
+    # What makes the page's entry doubtful until the operator looks (a rescan may fix it).
     reason: str | None = None
+    # What the operator should know but no rescan would change (a page over the size cap at the
+    # profile's floors): shown in status, verify and the dashboard, never holding the entry back.
+    warnings: tuple[str, ...] = ()
     separator: SeparatorPayload | None = None
     separator_text: str | None = None
     input_dpi: float = 0.0
@@ -139,8 +146,8 @@ def process_page(capture: np.ndarray, dpi: float, settings: PageSettings, dpi_es
         layer = ocr.text_layer_pdf(text_page, dpi, timeout_s=settings.ocr_timeout_s)
         clock.lap("text_layer")
     unsure = settings.fix_orientation and not straight.orientation_confident
-    return PageResult("content", image, reason=_content_warning(dpi, image, settings, unsure),
-                      ink_ratio=empty.ink_ratio, reading=reading,
+    return PageResult("content", image, reason=_content_problem(dpi, settings, unsure),
+                      warnings=size_warnings(image), ink_ratio=empty.ink_ratio, reading=reading,
                       text_layer=layer.pdf if layer else None, text_layer_error=layer.error if layer else None,
                       seconds=clock.seconds, **measured)
 
@@ -158,19 +165,23 @@ def _read_number(upright: np.ndarray, dpi: float, image: EncodedImage, settings:
     return PageReading(found.number, found.volume, found.year, found.confidence, box, evidence, found.error)
 
 
-def _content_warning(dpi: float, image: EncodedImage, settings: PageSettings,
-                     orientation_unsure: bool = False) -> str | None:
-    warnings = []
+def _content_problem(dpi: float, settings: PageSettings, orientation_unsure: bool = False) -> str | None:
+    problems = []
     if orientation_unsure:
-        warnings.append(ORIENTATION_UNSURE)
+        problems.append(ORIENTATION_UNSURE)
     # Upsampling fills the profile's dpi with pixels but adds no detail: the page must be rescanned.
     if dpi < settings.min_dpi * 0.97:
-        warnings.append(f"quét ở {dpi:.0f} dpi, dưới mức tối thiểu {settings.min_dpi} dpi của hồ sơ: quét lại "
+        problems.append(f"quét ở {dpi:.0f} dpi, dưới mức tối thiểu {settings.min_dpi} dpi của hồ sơ: quét lại "
                         "/ captured below the profile's minimum resolution")
-    if image.over_budget:
-        warnings.append(f"trang {image.kb:.0f} KB, vượt giới hạn {settings.page_max_kb:.0f} KB của hồ sơ "
-                        "/ page over the profile's size cap")
-    return "; ".join(warnings) or None
+    return "; ".join(problems) or None
+
+
+def size_warnings(image: EncodedImage) -> tuple[str, ...]:
+    if not image.over_budget:
+        return ()
+    return (f"trang {image.kb:.0f} KB, vượt giới hạn {image.cap_kb:.0f} KB của hồ sơ cho khổ giấy này dù đã nén "
+            f"tới mức thấp nhất; vẫn xuất được / page {image.kb:.0f} KB, over the profile's {image.cap_kb:.0f} KB "
+            "cap for its paper even at the lowest quality and resolution allowed; exported all the same",)
 
 
 def process_capture(path: Path, frame: int, settings: PageSettings) -> tuple[PageResult, ...]:

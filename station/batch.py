@@ -361,6 +361,8 @@ class BatchRunner:
                               "orientation_confident": result.orientation_confident,
                               "orientation_method": result.orientation_method,
                               "quality": image.quality, "seconds": result.seconds})
+        if result.warnings:
+            page.measures["warnings"] = list(result.warnings)
         self._record_reading(page, rel.with_name(stem), result)
         return page
 
@@ -372,6 +374,8 @@ class BatchRunner:
             page.read_confidence = reading.confidence
             # Error text is Tesseract's or "timeout"; the OCR'd text itself never reaches the catalog.
             page.measures["ocr"] = {"box": reading.box, "error": reading.error}
+            if set(reading.numbers) - {reading.number}:  # a table page: several registrations read
+                page.measures["read_numbers"] = sorted(reading.numbers)
             if reading.evidence:
                 evidence = stem.with_name(f"{stem.name}-evidence.jpg")
                 write_atomic(self.home / evidence, reading.evidence)

@@ -169,10 +169,14 @@ def _print_books(obj: Context, summary) -> None:
 def _print_report(report: library.BookReport, detail: bool = False) -> None:
     click.echo(f"Sổ {report.book}: {report.done}/{report.expected} xong, {report.missing} thiếu, "
                f"{report.doubtful} cần kiểm tra; {report.pages} trang, {report.bytes / 1e6:.1f} MB")
+    for note in report.notes:
+        click.echo(f"  ⚠ {note}")
     for entry in report.entries:
         if entry.status == "doubtful" or (detail and entry.status != "done"):
             why = "; ".join(entry.reasons)
             click.echo(f"  số {entry.number}: {STATUS_VI[entry.status]}{' — ' + why if why else ''}")
+        if detail and entry.warnings:
+            click.echo(f"  số {entry.number}: lưu ý / note — {'; '.join(entry.warnings)}")
 
 
 def _print_summary(summary) -> None:
@@ -348,6 +352,8 @@ def export(obj: Context, book_id, out_dir, profile, allow_incomplete):
     with obj.sessions() as session:
         result = library.export_book(session, obj.cfg.home, profile_obj, book_id, out_dir, allow_incomplete)
     click.echo(f"Đã xuất {len(result.files)} tệp PDF: {result.zip_path} và {result.xlsx_path}")
+    for note in result.notes:
+        click.echo(f"⚠ {note}", err=True)
 
 
 @main.group()
@@ -549,6 +555,8 @@ def verify(obj: Context, target: Path, profile, as_json):
     else:
         for problem in report.problems:
             click.echo(problem.line())
+        for warning in report.warnings:
+            click.echo(f"⚠ {warning.line()}")
         click.echo(report.summary())
     if not report.ok:
         raise VerifyError(f"{report.source}: bản xuất có {len(report.problems)} lỗi, xem các dòng trên "

@@ -6,6 +6,10 @@ contradicts it. Anything else is doubtful with the reasons, so the operator sees
 
 Some reasons need the rest of the book (BookFacts): a page filed under another entry that reads this
 entry's number, and a page count far above the book's usual or the register's (station.checks).
+
+Warnings are what the operator should know but no rescan changes (a page over the size cap at the
+profile's floors): shown everywhere, never holding an entry back. The book's own notes say when a
+check could not work for it, e.g. the number cross-check on a book whose form OCR does not read.
 """
 from __future__ import annotations
 
@@ -22,6 +26,9 @@ from station.catalog import Book, Entry, Page, Pdf, Scan, ScanPage
 from station.storage import sha256_bytes, write_atomic
 
 EntryStatus = Literal["missing", "doubtful", "done"]
+# The number cross-check works for a book while a number is read on at least this share of its
+# entries' first pages; below, a misplaced separator would mostly go unseen, and the book says so.
+CROSSCHECK_MIN_READ_SHARE = 0.5
 
 
 @dataclass
@@ -34,6 +41,33 @@ class EntryState:
     # Pages whose number or volume read by OCR contradicts where they are filed, with the crop
     # shown to the operator: {"page", "read_number", "filed_under", "evidence"}.
     evidence: list[dict] = field(default_factory=list)
+    # Not holding the entry back: its pages' warnings (size over the cap at the profile's floors).
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """How often the book's first pages give a number to check separators against."""
+    first_pages: int  # entries whose counting scan has pages
+    attempted: int    # of their first pages, those OCR read (the profile reads numbers)
+    read: int         # of those, a registration number read with confidence
+
+    @property
+    def active(self) -> bool:
+        return self.attempted > 0 and self.read >= CROSSCHECK_MIN_READ_SHARE * self.attempted
+
+    def note(self) -> str | None:
+        """Why the cross-check says little or nothing for this book; None while it works."""
+        if not self.first_pages or self.active:
+            return None
+        if not self.attempted:
+            return ("đối chiếu số đăng ký đang tắt: hồ sơ không đọc số trên trang (read_entry_number), tờ phân "
+                    "cách đặt sai chỗ sẽ không bị phát hiện / cross-check off: the profile does not read "
+                    "numbers on pages, a misplaced separator would go unnoticed")
+        return (f"đối chiếu số đăng ký không hoạt động cho sổ này (đọc được số trên {self.read}/{self.attempted} "
+                "trang đầu): mẫu sổ này chưa đọc được số, tờ phân cách đặt sai chỗ sẽ không bị phát hiện, hãy "
+                f"kiểm tra bằng mắt / cross-check inactive for this book (number read on {self.read} of "
+                f"{self.attempted} first pages): a misplaced separator would go unnoticed, check by eye")
 
 
 @dataclass
@@ -45,6 +79,29 @@ class BookFacts:
     readings: dict[int, list[Page]]
     # entry number -> why its page count is suspicious (station.checks)
     count_alarms: dict[int, str]
+    crosscheck: CrossCheck
+    over_cap_pages: int  # pages over the size cap at the profile's floors (a warning, not a fault)
+
+    def notes(self) -> list[str]:
+        """What the operator must know about the whole book (status, dashboard, export)."""
+        notes = [note] if (note := self.crosscheck.note()) else []
+        if self.over_cap_pages:
+            notes.append(f"{self.over_cap_pages} trang vượt giới hạn dung lượng của hồ sơ dù đã nén tới mức thấp "
+                         f"nhất; vẫn xuất được / {self.over_cap_pages} pages over the profile's size cap at its "
+                         "lowest quality and resolution; exported all the same")
+        return notes
+
+
+def page_numbers(page: Page) -> set[int]:
+    """Registration numbers read on a page: the header's "Số: N", or every row of a table page."""
+    numbers = set((page.measures or {}).get("read_numbers") or ())
+    if page.read_number is not None:
+        numbers.add(page.read_number)
+    return numbers
+
+
+def page_warnings(page: Page) -> list[str]:
+    return list((page.measures or {}).get("warnings") or ())
 
 
 def effective_scan(entry: Entry) -> tuple[Scan | None, str | None]:
@@ -71,18 +128,25 @@ def book_facts(book: Book) -> BookFacts:
     holders: dict[int, set[int]] = {}
     readings: dict[int, list[Page]] = {}
     counts: dict[int, int] = {}
+    attempted = read = over_cap = 0
     for entry in book.entries:
         scan, _ = effective_scan(entry)
         pages = scan_pages(scan) if scan is not None else []
         if pages:
             counts[entry.number] = len(pages)
+            if "ocr" in (pages[0].measures or {}):
+                attempted += 1
+                read += bool(page_numbers(pages[0]))
         for page in pages:
-            if page.id not in holders and page.read_number is not None:
-                readings.setdefault(page.read_number, []).append(page)
+            if page.id not in holders:
+                for number in page_numbers(page):
+                    readings.setdefault(number, []).append(page)
+                over_cap += bool(page.over_budget and page_warnings(page))
             holders.setdefault(page.id, set()).add(entry.number)
     in_register_order = sorted(book.entries, key=lambda e: (e.register_row is None, e.register_row or 0, e.number))
     spans = checks.register_spans([(e.number, checks.page_start(e.page_no)) for e in in_register_order])
-    return BookFacts(holders, readings, checks.page_count_alarms(counts, spans))
+    return BookFacts(holders, readings, checks.page_count_alarms(counts, spans),
+                     CrossCheck(len(counts), attempted, read), over_cap)
 
 
 def _holders_of(session: Session, pages: list[Page]) -> dict[int, set[int]]:
@@ -108,11 +172,16 @@ def _read_on_own_pages(entry: Entry, pages: list[Page], holders: dict[int, set[i
     book = entry.book
     for page in pages:
         filed = sorted(holders.get(page.id, {entry.number}))
-        if page.read_number is not None and page.read_number not in filed:
-            reasons.append(f"trang {page.id} ghi «Số: {page.read_number}» nhưng nằm trong số {entry.number}: tờ "
-                           f"phân cách đặt sai chỗ? / page {page.id} reads no. {page.read_number} but is filed "
+        numbers = page_numbers(page)
+        # A table page holding several registrations fits when one of them is filed here; the
+        # others' entries are told by _read_elsewhere that the page is theirs too.
+        if numbers and not numbers & set(filed):
+            read = page.read_number if page.read_number is not None else min(numbers)
+            shown = ", ".join(map(str, sorted(numbers)))
+            reasons.append(f"trang {page.id} ghi «Số: {shown}» nhưng nằm trong số {entry.number}: tờ "
+                           f"phân cách đặt sai chỗ? / page {page.id} reads no. {shown} but is filed "
                            f"under no. {entry.number}: misplaced separator?")
-            evidence.append(_evidence(page, page.read_number, filed))
+            evidence.append(_evidence(page, read, filed))
         volume_differs = page.read_volume is not None and page.read_volume.isdigit() \
             and int(page.read_volume) != book.volume
         if volume_differs or (page.read_year is not None and page.read_year != book.year):
@@ -159,7 +228,8 @@ def entry_state(entry: Entry, facts: BookFacts | None = None, *, with_book: bool
     if scan.damaged:
         reasons.append("có ảnh hỏng trong lượt quét, có thể thiếu trang / an unreadable capture in this scan")
     reasons.extend(sorted({page.reason for page in pages if page.reason}))
-    read_pages = [page for page in pages if page.read_number is not None or page.read_volume or page.read_year]
+    warnings = [warning for page in pages for warning in page_warnings(page)]
+    read_pages = [page for page in pages if page_numbers(page) or page.read_volume or page.read_year]
     if read_pages:
         holders = facts.holders if facts is not None else _holders_of(object_session(entry), read_pages)
         own_reasons, evidence = _read_on_own_pages(entry, read_pages, holders)
@@ -172,8 +242,8 @@ def entry_state(entry: Entry, facts: BookFacts | None = None, *, with_book: bool
         reasons.append(facts.count_alarms[entry.number])
     if reasons and pages and entry.accepted_reason:
         return EntryState(entry, "done", scan, pages, [f"đã chấp nhận / accepted: {entry.accepted_reason}"],
-                          evidence)
-    return EntryState(entry, "doubtful" if reasons else "done", scan, pages, reasons, evidence)
+                          evidence, warnings)
+    return EntryState(entry, "doubtful" if reasons else "done", scan, pages, reasons, evidence, warnings)
 
 
 def pdf_path(home: Path, entry: Entry) -> Path:

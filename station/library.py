@@ -15,7 +15,7 @@ from pipeline.separator import make_payload
 from station.books import BookId
 from station.catalog import Book, Entry, Page
 from station.config import LoadedConfig, Profile
-from station.entries import book_facts, entry_state
+from station.entries import book_facts, entry_state, page_numbers, page_warnings
 from station.errors import BookError, IncompleteBookError, InputError
 from station.naming import NameNotReady, pdf_name
 from station.register import read_register
@@ -88,6 +88,7 @@ class EntryReport:
     pages: int = 0
     pdf_bytes: int = 0
     reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -100,6 +101,9 @@ class BookReport:
     pages: int
     bytes: int
     entries: list[EntryReport]
+    # What the operator must know about the whole book: a check that cannot work for it, pages over
+    # the size cap (BookFacts.notes).
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self, with_entries: bool = True) -> dict:
         data = asdict(self)
@@ -119,10 +123,10 @@ def book_report(session: Session, book: Book) -> BookReport:
     for entry in book.entries:
         state = entry_state(entry, facts)
         entries.append(EntryReport(entry.number, state.status, len(state.pages),
-                                   entry.pdf.bytes if entry.pdf else 0, state.reasons))
+                                   entry.pdf.bytes if entry.pdf else 0, state.reasons, state.warnings))
     count = lambda status: sum(1 for e in entries if e.status == status)  # noqa: E731
     return BookReport(book.id, len(entries), count("done"), count("missing"), count("doubtful"),
-                      sum(e.pages for e in entries), sum(e.pdf_bytes for e in entries), entries)
+                      sum(e.pages for e in entries), sum(e.pdf_bytes for e in entries), entries, facts.notes())
 
 
 @dataclass
@@ -130,6 +134,7 @@ class ExportResult:
     zip_path: Path
     xlsx_path: Path
     files: dict[int, str]
+    notes: list[str] = field(default_factory=list)  # the book's notes, said with the export
 
 
 def export_book(session: Session, home: Path, profile: Profile, book_id: str, out_dir: Path,
@@ -149,12 +154,14 @@ def export_book(session: Session, home: Path, profile: Profile, book_id: str, ou
             names[entry.number] = pdf_name(profile.naming, book_key, entry.number, entry.reg_date)
         except NameNotReady:
             problems.setdefault("chưa có ngày đăng ký để đặt tên tệp / no registration date", []).append(entry.number)
+    notes = facts.notes()
     if problems and not allow_incomplete:
         count = sum(len(numbers) for numbers in problems.values())
         shown = "; ".join(f"số {_numbers_text(numbers)}: {why}" for why, numbers in problems.items())
+        also = "".join(f" Lưu ý / note: {note}." for note in notes)
         raise IncompleteBookError(
             f"Sổ {book.id} chưa xuất được / export refused, {count} trường hợp chưa xong: {shown}. "
-            "Quét bổ sung hoặc dùng --allow-incomplete.")
+            f"Quét bổ sung hoặc dùng --allow-incomplete.{also}")
     if not names:
         raise IncompleteBookError(f"Sổ {book.id}: chưa có tệp PDF nào để xuất / nothing to export.")
     if not book.register_file:
@@ -183,7 +190,7 @@ def export_book(session: Session, home: Path, profile: Profile, book_id: str, ou
     register = read_register(home / book.register_file, book_key)
     xlsx_path = out_dir / f"{book.id}.xlsx"
     write_export_workbook(xlsx_path, register, names, profile.export.file_column)
-    return ExportResult(zip_path, xlsx_path, names)
+    return ExportResult(zip_path, xlsx_path, names, notes)
 
 
 def _numbers_text(numbers: list[int], limit: int = 30) -> str:
@@ -205,6 +212,7 @@ def entry_detail(session: Session, book_id: str, number: int) -> dict:
                 "reason": page.reason, "deleted": page.deleted, "dpi": page.dpi, "input_dpi": page.input_dpi,
                 "bytes": page.image_bytes, "skew_deg": page.skew_deg, "rotation": page.rotation,
                 "barcode": page.separator_text, "read_number": page.read_number,
+                "read_numbers": sorted(page_numbers(page)), "warnings": page_warnings(page),
                 "read_confidence": page.read_confidence,
                 "read_volume": f"{page.read_volume}/{page.read_year}" if page.read_volume or page.read_year else None,
                 "number_evidence": page.number_evidence_file,
@@ -213,7 +221,7 @@ def entry_detail(session: Session, book_id: str, number: int) -> dict:
     # "evidence": pages whose number read by OCR contradicts where they are filed, each with the crop
     # of that number (a file in the home) for the operator to see.
     return {"book": book.id, "number": entry.number, "status": state.status, "reasons": state.reasons,
-            "evidence": state.evidence,
+            "warnings": state.warnings, "evidence": state.evidence,
             "version": entry.version, "reg_date": entry.reg_date.isoformat() if entry.reg_date else None,
             "pdf": {"pages": entry.pdf.pages, "bytes": entry.pdf.bytes} if entry.pdf else None,
             "scans": [{"id": scan.id, "batch": scan.batch_id, "chosen": scan.chosen, "damaged": scan.damaged,

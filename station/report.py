@@ -71,12 +71,14 @@ class BookProgress:
     last_activity: datetime | None
     done_this_week: int
     weeks: list[WeekRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # BookFacts.notes: checks that cannot work, size
 
     def as_dict(self) -> dict:
         return {"book": self.book, "expected": self.expected, "done": self.done, "missing": self.missing,
                 "doubtful": self.doubtful, "pages": self.pages, "bytes": self.bytes,
                 "last_activity": self.last_activity.isoformat() if self.last_activity else None,
-                "done_this_week": self.done_this_week, "weeks": [w.as_dict() for w in self.weeks]}
+                "done_this_week": self.done_this_week, "weeks": [w.as_dict() for w in self.weeks],
+                "notes": self.notes}
 
 
 @dataclass
@@ -158,7 +160,7 @@ def progress_of(book: Book, last: datetime | None, today: date
     expected = len(book.entries)
     weeks = _week_rows(done_days, expected, min(done_days, default=None), today)
     progress = BookProgress(book.id, expected, status["done"], status["missing"], status["doubtful"], pages, size,
-                            last, weeks[-1].done, weeks)
+                            last, weeks[-1].done, weeks, facts.notes())
     return progress, done_days, states
 
 

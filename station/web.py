@@ -150,6 +150,9 @@ class BookSummary(BaseModel):
     bytes: int = Field(description="Bytes of the entries' PDFs.")
     last_activity: datetime | None = Field(None, description="Last page filed into the book or correction of it.")
     done_this_week: int = 0
+    notes: list[str] = Field(default_factory=list, description=(
+        "What the operator must know about the whole book: a check that cannot work for it (the number "
+        "cross-check on a form OCR does not read), pages over the size cap."))
 
 
 class BooksAnswer(BaseModel):
@@ -162,6 +165,8 @@ class EntryCell(BaseModel):
     number: int
     status: str = Field(description="done, missing or doubtful.")
     reasons: list[str] = Field(description="Why the entry is doubtful (or accepted), in the operator's words.")
+    warnings: list[str] = Field(default_factory=list, description="What no rescan changes (a page over the size "
+                                "cap at the profile's floors): shown, never holding the entry back.")
     pages: int
     pdf_bytes: int
     page_ids: list[int] = Field(description="The pages shown for the entry (for thumbnails), in book order.")
@@ -211,6 +216,7 @@ class EntryDetail(BaseModel):
     number: int
     status: str
     reasons: list[str]
+    warnings: list[str] = Field(default_factory=list, description="What no rescan changes: shown, not blocking.")
     version: int = Field(description="Send it back with a correction: a stale one is refused with 409.")
     reg_date: date | None
     pdf: PdfInfo | None
@@ -315,6 +321,7 @@ def book_detail(session, book: Book) -> dict:
         # A rescanned entry counts no scan until the operator picks: show the newest one's pages.
         shown = state.pages or (scan_pages(entry.scans[-1]) if entry.scans else [])
         cells.append({"number": entry.number, "status": state.status, "reasons": state.reasons,
+                      "warnings": state.warnings,
                       "pages": len(state.pages), "pdf_bytes": entry.pdf.bytes if entry.pdf else 0,
                       "page_ids": [p.id for p in shown], "scans": len(entry.scans), "version": entry.version,
                       "reg_date": entry.reg_date, "page_no": entry.page_no})

@@ -118,8 +118,9 @@ def test_no_false_alarm_on_a_right_book(swapped):
 # --- the same rules on hand-made catalog rows -------------------------------------------------------
 
 def _book(session, counts: dict[int, int], page_no: dict[int, str] | None = None,
-          readings: dict[tuple[int, int], int] | None = None) -> Book:
-    """A book whose entry n has counts[n] content pages; readings[(n, k)] = number read on its page k."""
+          readings: dict[tuple[int, int], int] | None = None, ocr: bool = False) -> Book:
+    """A book whose entry n has counts[n] content pages; readings[(n, k)] = number read on its page k;
+    ocr: every page was given to OCR (the profile reads numbers), whether or not it read one."""
     book = Book(id=BOOK, book_type="KS", year=2017, volume=1)
     session.add(book)
     batch = Batch(source="test", profile="ministry-color")
@@ -136,7 +137,8 @@ def _book(session, counts: dict[int, int], page_no: dict[int, str] | None = None
         for k in range(counts[number]):
             seq += 1
             capture = Capture(batch_id=batch.id, seq=seq, source_name=f"{seq:04d}.jpg", stored_file="x", sha256="0")
-            page = Page(capture=capture, verdict=Verdict.content, read_number=(readings or {}).get((number, k)))
+            page = Page(capture=capture, verdict=Verdict.content, read_number=(readings or {}).get((number, k)),
+                        measures={"ocr": {"box": None, "error": None}} if ocr else None)
             session.add_all([capture, page])
             session.flush()
             scan.pages.append(ScanPage(page_id=page.id, position=k, page=page))
@@ -192,3 +194,70 @@ def test_accepting_overrides_the_number_check(tmp_path):
         report = {e.number: e for e in library.book_report(session, book).entries}
         assert report[1].status == "done"
         assert report[2].status == "doubtful"  # its number stands on a page of entry 1: still to look at
+
+
+def test_a_book_whose_numbers_are_not_read_says_the_cross_check_is_inactive(tmp_path):
+    """Pages OCR reads nothing on (a form it does not know) must not pass for a checked book."""
+    sessions = open_catalog(tmp_path)
+    with sessions() as session:
+        book = _book(session, {n: 1 for n in range(1, 7)}, readings={(1, 0): 1, (2, 0): 2}, ocr=True)
+        report = library.book_report(session, book)
+        assert all(e.status == "done" for e in report.entries)
+        (note,) = report.notes
+        assert "cross-check inactive for this book (number read on 2 of 6 first pages)" in note
+        assert "đối chiếu số đăng ký không hoạt động" in note
+        # Read on most first pages: the check works, nothing to say.
+        for entry in book.entries[2:5]:
+            entry.scans[0].pages[0].page.read_number = entry.number
+        session.commit()
+        assert library.book_report(session, book).notes == []
+
+
+def test_a_profile_that_reads_no_numbers_says_the_cross_check_is_off(tmp_path):
+    sessions = open_catalog(tmp_path)
+    with sessions() as session:
+        book = _book(session, {1: 1, 2: 2})
+        (note,) = library.book_report(session, book).notes
+        assert "cross-check off" in note
+
+
+def test_a_table_page_holding_several_registrations(tmp_path):
+    """Rows 7-10 read on one page: filed under 7 alone, 8-10 learn the page is theirs too."""
+    sessions = open_catalog(tmp_path)
+    with sessions() as session:
+        book = _book(session, {7: 1, 8: 0, 9: 0, 10: 0, 11: 1}, ocr=True)
+        table = book.entries[0].scans[0].pages[0].page
+        table.measures = {**table.measures, "read_numbers": [7, 8, 9, 10]}
+        session.commit()
+        report = {e.number: e for e in library.book_report(session, book).entries}
+        assert report[7].status == "done"
+        assert all(report[n].status == "doubtful" and f"no. {n} read on page {table.id}" in report[n].reasons[0]
+                   for n in (8, 9, 10))
+        # Shared into all four (station page share): every one done.
+        for entry in book.entries[1:4]:
+            scan = Scan(entry=entry, batch_id=book.entries[0].scans[0].batch_id)
+            session.add(scan)
+            scan.pages.append(ScanPage(page_id=table.id, position=0, page=table))
+        session.commit()
+        report = {e.number: e for e in library.book_report(session, book).entries}
+        assert all(report[n].status == "done" for n in (7, 8, 9, 10, 11)), report
+        # Filed under an entry it does not hold: misplaced.
+        moved = book.entries[4].scans[0].pages[0].page
+        moved.measures = {**moved.measures, "read_numbers": [3, 4]}
+        session.commit()
+        report = {e.number: e for e in library.book_report(session, book).entries}
+        assert report[11].status == "doubtful" and "reads no. 3, 4 but is filed under no. 11" in report[11].reasons[0]
+
+
+def test_a_page_over_the_size_cap_warns_but_never_holds_its_entry(tmp_path):
+    sessions = open_catalog(tmp_path)
+    with sessions() as session:
+        book = _book(session, {1: 1, 2: 1})
+        dense = book.entries[0].scans[0].pages[0].page
+        dense.over_budget = True
+        dense.measures = {"warnings": ["trang 208 KB, vượt giới hạn 193 KB / page 208 KB, over the 193 KB cap"]}
+        session.commit()
+        report = library.book_report(session, book)
+        first = report.entries[0]
+        assert first.status == "done" and not first.reasons and "208 KB" in first.warnings[0]
+        assert any("1 pages over the profile's size cap" in note for note in report.notes)

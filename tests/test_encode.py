@@ -62,7 +62,10 @@ def test_colour_jpeg_is_the_best_quality_within_target() -> None:
     assert COLOUR.jpeg_quality_min <= out.quality <= COLOUR.jpeg_quality_max
     assert out.kb <= COLOUR.page_max_kb and not out.over_budget
     assert out.encodes <= encode.MAX_ENCODES_PER_DPI
-    target = COLOUR.page_target_kb * 1024
+    # The budget is per A4 of paper: the straightened sheet is a little smaller than A4.
+    a4s = encode.budget_a4(page, 300)
+    assert 0.9 < a4s <= 1.0 and out.cap_kb == COLOUR.page_max_kb * a4s
+    target = COLOUR.page_target_kb * 1024 * a4s
     resampled = encode.resample(page, 300, 200)
     if out.quality < COLOUR.jpeg_quality_max and len(out.data) <= target:
         # One step up would not have fitted: the search did not stop early.
@@ -75,7 +78,7 @@ def test_register_pages_meet_size_targets() -> None:
     defaults = [encode.encode_page(clean_page(i, p), 300, COLOUR) for i, p in PAGES]
     # Default profile (quality ≥ 30): dense first pages sit near the 200 KB cap; whatever lands
     # above it is flagged, never silently passed.
-    assert all(e.over_budget == (e.kb > COLOUR.page_max_kb) for e in defaults)
+    assert all(e.over_budget == (e.kb > e.cap_kb) for e in defaults)
     assert max(e.kb for e in defaults) <= 1.1 * COLOUR.page_max_kb
     lean = [encode.encode_page(clean_page(i, p), 300, LEAN) for i, p in PAGES]
     assert np.mean([e.kb for e in lean]) <= 120
@@ -193,3 +196,18 @@ def test_resample_to_profile_dpi(dpi_in: int) -> None:
     out = encode.encode_page(page, dpi_in, COLOUR)
     assert out.dpi == 200
     assert abs(out.height - 2338) <= 2 and abs(out.width - 1654) <= 2
+
+
+def test_budget_is_per_a4_of_paper() -> None:
+    """An A3 page gets twice an A4's bytes; a tiny slip still gets an A5's."""
+    a4 = np.full((2339, 1654, 3), 255, np.uint8)
+    assert abs(encode.budget_a4(a4, 200) - 1.0) < 0.01
+    a3 = np.full((2339, 3308, 3), 255, np.uint8)
+    assert abs(encode.budget_a4(a3, 200) - 2.0) < 0.01
+    assert encode.budget_a4(np.full((200, 400, 3), 255, np.uint8), 200) == encode.MIN_BUDGET_A4
+    # Two A4 pages side by side at the same quality fit an A3 budget that one A4 budget could not hold.
+    page = clean_page(1, 1)
+    spread = np.hstack([page, clean_page(2, 1)[:page.shape[0], :page.shape[1]]])
+    one, two = encode.encode_page(page, 300, COLOUR), encode.encode_page(spread, 300, COLOUR)
+    assert abs(two.cap_kb - 2 * one.cap_kb) < 0.05 * one.cap_kb
+    assert two.kb > one.cap_kb and not two.over_budget

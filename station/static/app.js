@@ -113,7 +113,8 @@ views.books = {
   render(_route, data) {
     const rows = data.books.map(b => h("tr", {class: "row-link", dataset: {book: b.book},
                                                onclick: () => { location.hash = bookHref(b.book); }},
-      h("td", {}, h("a", {href: bookHref(b.book)}, b.book)),
+      h("td", {}, h("a", {href: bookHref(b.book)}, b.book),
+        (b.notes || []).length ? h("span", {class: "book-note", title: b.notes.join("\n")}, " ⚠") : null),
       h("td", {}, progressBar(b)),
       h("td", {class: "num doubtful-count"}, b.doubtful),
       h("td", {class: "num missing-count"}, b.missing),
@@ -153,7 +154,8 @@ views.book = {
         e.page_ids.length ? h("img", {class: "thumb", loading: "lazy", alt: `số ${e.number}`,
                                       src: `/api/pages/${e.page_ids[0]}/thumbnail`}) : null,
         h("span", {class: "small"}, STATUS[e.status] + (e.pages ? ` · ${e.pages} tr.` : "")),
-        e.status !== "missing" && e.reasons.length ? h("span", {class: "reasons"}, e.reasons.join("; ")) : null));
+        e.status !== "missing" && e.reasons.length ? h("span", {class: "reasons"}, e.reasons.join("; ")) : null,
+        e.warnings && e.warnings.length ? h("span", {class: "warnings", title: e.warnings.join("\n")}, "⚠ lưu ý / note") : null));
     const filterButton = (key, label) => h("button", {class: filter === key ? "active" : null, dataset: {filter: key},
       onclick: () => { state.filter[b.book] = key; rerender(); }}, label);
     return h("div", {},
@@ -162,6 +164,7 @@ views.book = {
       h("p", {id: "summary", dataset: {done: b.done, missing: b.missing, doubtful: b.doubtful}},
         `${b.done} xong · ${b.missing} thiếu · ${b.doubtful} cần kiểm tra · ${b.pages} trang · ${mb(b.bytes)} MB` +
         ` · hoạt động gần nhất / last activity: ${when(b.last_activity)}`),
+      (b.notes || []).length ? h("ul", {class: "message info", id: "book-notes"}, b.notes.map(x => h("li", {}, x))) : null,
       h("p", {class: "actions"},
         h("a", {class: "button", href: `${bookHref(b.book)}/todo`, id: "todo-link"},
           `In danh sách cần quét (${missing.length}) / print to-do`),
@@ -304,6 +307,7 @@ views.entry = {
       h("div", {class: "entry-head"}, h("h1", {}, `Sổ ${e.book} · số ${e.number}`),
         h("span", {id: "entry-status", dataset: {status: e.status}}, badge(e.status))),
       e.reasons.length ? h("ul", {class: "reasons-list", id: "reasons"}, e.reasons.map(x => h("li", {}, x))) : null,
+      (e.warnings || []).length ? h("ul", {class: "warnings-list", id: "warnings"}, e.warnings.map(x => h("li", {}, x))) : null,
       h("p", {}, `Ngày đăng ký / date: ${day(e.reg_date)} · phiên bản / version ${e.version} · `,
         e.pdf ? h("a", {href: `/api/books/${enc(e.book)}/entries/${e.number}/pdf`, target: "_blank", rel: "noopener",
                         id: "pdf-link"}, `Mở tệp PDF (${e.pdf.pages} trang, ${kb(e.pdf.bytes)}) / open PDF`)

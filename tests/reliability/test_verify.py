@@ -210,16 +210,18 @@ def test_page_count_and_size_budget(export, tmp_path):
     rewrite_zip(out / f"{BOOK}.zip", lie)
     _, found = problems(verify(out / f"{BOOK}.zip", "--json", code=11))
     assert [f for f, _ in found] == [target["name"]] and "2" in found[0][1]
-    # A tiny budget: every PDF is over it.
+    # A tiny budget: every PDF is over it. That is a warning, not a fault: the encoder meets the
+    # cap down to the profile's floors, and no rescan would make a dense page smaller.
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     (profiles / "tiny.yaml").write_text("page:\n  page_target_kb: 1\n  page_max_kb: 1\n")
     (tmp_path / "config.yaml").write_text(f"profiles_dir: {profiles}\n")
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "config.yaml"), "verify",
                                        str(export / f"{BOOK}.zip"), "--profile", "tiny", "--json"])
-    assert result.exit_code == 11
-    _, found = problems(result)
-    assert len(found) == 3 and all("KB" in p for _, p in found)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["ok"] and not data["problems"]
+    assert len(data["warnings"]) == 3 and all("KB" in w["warning"] and "A4" in w["warning"] for w in data["warnings"])
 
 
 def test_register_that_disagrees_is_found(export, tmp_path):
