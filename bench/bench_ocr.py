@@ -5,7 +5,7 @@
 orientation  rendered register pages (3 layouts, 150/200/300 dpi, ordinary and harsh captures, fed at
              0/90/180/270) and the real scans in tests/data/realscans (each at the four turns):
              Tesseract OSD alone (the former method) against the text-line first pass with OSD where
-             it is unsure (pipeline.geometry.find_orientation): right / unsure (flagged) / wrong, time.
+             it is unsure (pipeline.orientation.find_orientation): right / unsure (flagged) / wrong, time.
              Seeds differ from those the thresholds were calibrated on.
 textlayer    rendered pages with the text layer: bytes it adds to the PDF, Tesseract time, whether
              words with diacritics printed on first pages are found by pymupdf's search.
@@ -37,7 +37,9 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract is ~5x slower with O
 
 from bench import corpus  # noqa: E402
 from pipeline import geometry  # noqa: E402
+from pipeline.deskew import SKEW_MIN_INK_SHARE, measure_skew  # noqa: E402
 from pipeline.ocr import read_entry_number  # noqa: E402
+from pipeline.orientation import detect_orientation, find_orientation  # noqa: E402
 from pipeline.settings import PageSettings  # noqa: E402
 
 REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "realscans"
@@ -76,9 +78,9 @@ def bench_orientation(n: int, seed: int) -> dict:
     seconds: dict[str, list[float]] = {"osd": [], "text-lines + osd": []}
     fallbacks = 0
     for level, page, dpi, rotation in orientation_pages(n, seed):
-        if geometry.measure_skew(page, dpi).ink_share < geometry.SKEW_MIN_INK_SHARE:
+        if measure_skew(page, dpi).ink_share < SKEW_MIN_INK_SHARE:
             continue
-        for method, find in (("osd", geometry.detect_orientation), ("text-lines + osd", geometry.find_orientation)):
+        for method, find in (("osd", detect_orientation), ("text-lines + osd", find_orientation)):
             found = find(page, dpi)
             seconds[method].append(found.seconds)
             verdict = "unsure" if not found.confident else "right" if found.rotation == rotation else "wrong"

@@ -14,7 +14,7 @@ from typing import Callable
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract is ~5x slower with OpenMP threads
 
 from bench import corpus  # noqa: E402
-from pipeline import blank, encode, geometry, ocr, tone  # noqa: E402
+from pipeline import blank, deskew, encode, geometry, ocr, orientation, sheet, tone  # noqa: E402
 from pipeline.settings import PageSettings  # noqa: E402
 
 
@@ -45,12 +45,12 @@ def main() -> None:
         straight = geometry.straighten(capture, dpi, no_osd).image
         flat = tone.flatten_background(straight, dpi)
         steps: dict[str, Callable[[], object]] = {
-            "find_sheet": lambda: geometry.find_sheet(capture, dpi),
-            "measure_skew": lambda: geometry.measure_skew(straight, dpi),
+            "find_sheet": lambda: sheet.find_sheet(capture, dpi),
+            "measure_skew": lambda: deskew.measure_skew(straight, dpi),
             "straighten (no OSD)": lambda: geometry.straighten(capture, dpi, no_osd),
             "detect_orientation (Tesseract OSD)":
-                lambda: geometry.detect_orientation(straight, dpi),
-            "text_orientation (text lines)": lambda: geometry.text_orientation(straight, dpi),
+                lambda: orientation.detect_orientation(straight, dpi),
+            "text_orientation (text lines)": lambda: orientation.text_orientation(straight, dpi),
             "read_entry_number (Tesseract)": lambda: ocr.read_entry_number(straight, dpi),
             "is_blank": lambda: blank.is_blank(straight, dpi, colour),
             "flatten_background": lambda: tone.flatten_background(straight, dpi),

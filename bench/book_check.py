@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bench import corpus
-from pipeline.geometry import measure_skew
+from pipeline.deskew import measure_skew
 from station.catalog import Capture, Entry, Page, open_catalog
 from station.cli import main
 

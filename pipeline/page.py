@@ -1,7 +1,7 @@
 """One captured page in, one verdict and one clean, compressed page out.
 
-Steps, each a function of its own module: separator read (separator.py) → straighten: crop to the
-sheet, deskew, orientation (geometry.py) → blank check (blank.py) → paper flattening (tone.py) →
+Steps, each a function of its own module: separator read (separator.py) → straighten (geometry.py):
+crop to the sheet (sheet.py), deskew (deskew.py), orientation (orientation.py) → blank check (blank.py) → paper flattening (tone.py) →
 encoding within the profile's budget (encode.py) → on content pages, when the profile asks, reading
 the registration number and the text layer (ocr.py), after the image work so that a failed or
 timed-out OCR only leaves the reading missing.

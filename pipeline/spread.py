@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipeline.geometry import (MM_PER_INCH, _grey, _order_corners, _paper_level_and_threshold,
-                               _paper_rgb, _scaled, _value)
+from pipeline import pixels
+from pipeline.sheet import MM_PER_INCH, order_corners, paper_level_and_threshold, paper_rgb
 
 # 0.5 mm a pixel: enough for a fold to ~1 mm; a text line is still several pixels tall.
 WORK_DPI = 50.0
@@ -163,14 +163,14 @@ def split_spread(img_rgb: np.ndarray, dpi: float, *, min_confidence: float = MIN
 
 
 def _locate(img: np.ndarray, dpi: float) -> tuple[Gutter, _Book]:
-    small, scale = _scaled(img, dpi, WORK_DPI)
+    small, scale = pixels.scaled(img, dpi, WORK_DPI)
     sdpi = dpi * scale
     book = _find_book(small, sdpi)
     centre_x = int(round((book.center[0] + 0.5) / scale - 0.5))
     w_mm, h_mm = book.size_mm
     if w_mm < SPREAD_MIN_ASPECT * h_mm or w_mm < 2 * PAGE_MIN_MM:
         return Gutter(centre_x, 0.0, round(book.angle_deg, 2), "not-landscape"), book
-    grey = _grey(small)
+    grey = pixels.grey(small)
     px_per_mm = sdpi / MM_PER_INCH
     seen: dict[float, _Candidate | None] = {}
 
@@ -227,8 +227,8 @@ def _search_tilt(at: Callable[[float], _Candidate | None], book: _Book) -> float
 def _find_book(small: np.ndarray, sdpi: float) -> _Book:
     """The book: everything but the dark surround touching the capture's edge, as one convex outline
     (a dark gutter may cut the pages apart; both are kept)."""
-    value = _value(small)
-    _, thr = _paper_level_and_threshold(value)
+    value = pixels.brightest(small)
+    _, thr = paper_level_and_threshold(value)
     h, w = value.shape
     candidate = (value < thr).astype(np.uint8)
     k = max(3, int(round(SURROUND_MIN_MM * sdpi / MM_PER_INCH)) | 1)
@@ -243,13 +243,13 @@ def _find_book(small: np.ndarray, sdpi: float) -> _Book:
         frame = np.float32([[[0, 0]], [[w - 1, 0]], [[w - 1, h - 1]], [[0, h - 1]]])
         return _Book(frame, (w / 2 - 0.5, h / 2 - 0.5),
                      (w / sdpi * MM_PER_INCH, h / sdpi * MM_PER_INCH), 0.0, False,
-                     _paper_rgb(small, thr))
+                     paper_rgb(small, thr))
     areas = stats[1:, cv2.CC_STAT_AREA]
     pages = np.isin(labels, 1 + np.flatnonzero(areas >= PAGE_MIN_SHARE * areas.max()))
     contours, _ = cv2.findContours(pages.astype(np.uint8), cv2.RETR_EXTERNAL,
                                    cv2.CHAIN_APPROX_SIMPLE)
     hull = cv2.convexHull(np.concatenate(contours)).astype(np.float32)
-    tl, tr, _, bl = _order_corners(cv2.boxPoints(cv2.minAreaRect(hull)))
+    tl, tr, _, bl = order_corners(cv2.boxPoints(cv2.minAreaRect(hull)))
     size = (float(np.hypot(*(tr - tl))) / sdpi * MM_PER_INCH,
             float(np.hypot(*(bl - tl))) / sdpi * MM_PER_INCH)
     angle = float(np.degrees(np.arctan2(-(tr[1] - tl[1]), tr[0] - tl[0])))

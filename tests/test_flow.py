@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bench import corpus
-from pipeline.geometry import measure_skew
+from pipeline.deskew import measure_skew
 from station.catalog import Capture, Entry, Page, Verdict, open_catalog
 from tests.helpers import run_cli
 

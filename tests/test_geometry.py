@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from bench import corpus
-from pipeline import geometry
+from pipeline import deskew, geometry, orientation, sheet
 from pipeline.settings import PageSettings
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract is ~5x slower with OpenMP threads
@@ -62,7 +62,7 @@ def test_straighten_removes_skew(dpi: int, skew: float, border_mm: float, harsh:
     assert abs(out.skew_deg - skew) <= MAX_RESIDUAL_DEG
     assert out.skew_confidence > 0.5
     # Measured again on the result: the page now lies straight.
-    assert abs(geometry.measure_skew(out.image, dpi).angle_deg) <= MAX_RESIDUAL_DEG
+    assert abs(deskew.measure_skew(out.image, dpi).angle_deg) <= MAX_RESIDUAL_DEG
     assert dark_share_at_edges(out.image, dpi) < 0.01
     assert geometry.dark_edges(out.image).clean
     # The sheet was found (dark cradle or white lid around yellowed paper) and nothing of it lost:
@@ -80,7 +80,7 @@ def test_find_sheet_matches_truth(skew: float, border_mm: float) -> None:
     capture, truth = corpus.degrade_ex(register_page(1, 1, dpi), dpi,
                                        corpus.Degradation(skew_deg=skew, border_mm=border_mm,
                                                           noise_sigma=6.0, blur_sigma=1.0), seed=3)
-    box = geometry.find_sheet(capture, dpi)
+    box = sheet.find_sheet(capture, dpi)
     assert box.border_found
     err_mm = np.abs(np.array(box.corners) - truth).max() * 25.4 / dpi
     assert err_mm < 2.0
@@ -147,10 +147,10 @@ def _cardinal(index: int, dpi: int = 150) -> np.ndarray:
 def test_orientation_of_cardinal_pdf(index: int, expected: int) -> None:
     # Pages of cardinal.pdf show linn.png turned 0, 90 (clockwise), 180 and 270 degrees.
     page = _cardinal(index)
-    result = geometry.detect_orientation(page, 150)
+    result = orientation.detect_orientation(page, 150)
     assert result.confident and result.rotation == expected
     assert result.seconds < 10
-    upright = geometry.rotate_quarter(page, result.rotation)
+    upright = orientation.rotate_quarter(page, result.rotation)
     assert upright.shape[0] > upright.shape[1]
 
 
@@ -158,7 +158,7 @@ def test_orientation_of_cardinal_pdf(index: int, expected: int) -> None:
 def test_real_typewriter_skew(skew: float) -> None:
     dpi = 300
     text = np.asarray(Image.open(REAL / "typewriter.png").convert("L"))
-    base = geometry.measure_skew(text, dpi).angle_deg  # the scan's own small skew
+    base = deskew.measure_skew(text, dpi).angle_deg  # the scan's own small skew
     capture = corpus.degrade(text, dpi, corpus.Degradation(skew_deg=skew, border_mm=10.0,
                                                            noise_sigma=4.0), seed=6)
     out = geometry.straighten(capture, dpi, NO_OSD)
@@ -170,7 +170,7 @@ def test_real_typewriter_skew(skew: float) -> None:
 def test_real_yellowed_book_page_upside_down() -> None:
     dpi = 150
     book = np.asarray(Image.open(REAL / "c02-22.jpg").convert("RGB"))
-    base = geometry.measure_skew(book, dpi).angle_deg
+    base = deskew.measure_skew(book, dpi).angle_deg
     capture = corpus.degrade(book, dpi, corpus.Degradation(skew_deg=-5.0, rotation=180,
                                                            border_mm=12.0, noise_sigma=5.0),
                              seed=8)
@@ -178,7 +178,7 @@ def test_real_yellowed_book_page_upside_down() -> None:
     assert out.rotation == 180 and out.orientation_confident
     # A half turn keeps line slopes: the capture shows the scan's own skew plus the one added.
     assert abs(out.skew_deg - (base - 5.0)) <= MAX_RESIDUAL_DEG
-    assert abs(geometry.measure_skew(out.image, dpi).angle_deg) <= MAX_RESIDUAL_DEG
+    assert abs(deskew.measure_skew(out.image, dpi).angle_deg) <= MAX_RESIDUAL_DEG
     assert out.border_removed and dark_share_at_edges(out.image, dpi) < 0.01
 
 

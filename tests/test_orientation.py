@@ -19,7 +19,7 @@ from PIL import Image
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from bench import corpus
-from pipeline import geometry, page
+from pipeline import geometry, orientation, page
 from pipeline.settings import PageSettings
 
 REAL = Path(__file__).parent / "data" / "realscans"
@@ -42,10 +42,10 @@ CASES = [(dpi, rotation, layout) for dpi, layout in ((150, 1), (200, 3), (300, 2
 
 @pytest.mark.parametrize("dpi,rotation,layout", CASES)
 def test_text_lines_tell_the_orientation(dpi, rotation, layout):
-    found = geometry.text_orientation(straight_capture(dpi, rotation, layout), dpi)
+    found = orientation.text_orientation(straight_capture(dpi, rotation, layout), dpi)
     assert found.confident, found
     assert found.rotation == rotation  # the feed turned it counter-clockwise: turn back clockwise
-    assert found.words >= geometry.ORIENT_MIN_WORDS
+    assert found.words >= orientation.ORIENT_MIN_WORDS
 
 
 @pytest.mark.parametrize("dpi,rotation,layout", CASES[::3])
@@ -67,7 +67,7 @@ def _cardinal(index: int, dpi: int) -> np.ndarray:
 
 @pytest.mark.parametrize("index,expected", [(0, 0), (1, 270), (2, 180), (3, 90)])
 def test_real_brochure_at_four_orientations(index, expected):
-    found = geometry.text_orientation(_cardinal(index, 150), 150)
+    found = orientation.text_orientation(_cardinal(index, 150), 150)
     assert found.confident and found.rotation == expected
 
 
@@ -76,45 +76,45 @@ def test_real_brochure_at_four_orientations(index, expected):
 def test_real_scans_turned(name, dpi, quarter_turns):
     image = np.asarray(Image.open(REAL / name).convert("L"))
     turned = np.ascontiguousarray(np.rot90(image, quarter_turns))  # counter-clockwise
-    found = geometry.text_orientation(turned, dpi)
+    found = orientation.text_orientation(turned, dpi)
     assert found.confident and found.rotation == 90 * quarter_turns
 
 
-def _cue(**changes) -> geometry.TextOrientation:
-    base = geometry.TextOrientation(rotation=0, direction_ratio=9.0, updown=0.05, words=60,
-                                    direction_sure=True, confident=False, seconds=0.05)
+def _cue(**changes) -> orientation.TextOrientation:
+    base = orientation.TextOrientation(rotation=0, direction_ratio=9.0, updown=0.05, words=60,
+                                       direction_sure=True, confident=False, seconds=0.05)
     return dataclasses.replace(base, **changes)
 
 
 def test_unsure_text_lines_fall_back_to_osd(monkeypatch):
     page_image = straight_capture(200, 180, 3)
-    monkeypatch.setattr(geometry, "text_orientation", lambda img, dpi: _cue(rotation=0))
-    found = geometry.find_orientation(page_image, 200)
+    monkeypatch.setattr(orientation, "text_orientation", lambda img, dpi: _cue(rotation=0))
+    found = orientation.find_orientation(page_image, 200)
     assert found.method == "osd" and found.attempts >= 1
     assert found.confident and found.rotation == 180  # OSD agrees with the lines' direction
 
 
 def test_osd_contradicting_the_line_direction_is_not_trusted(monkeypatch):
-    monkeypatch.setattr(geometry, "text_orientation", lambda img, dpi: _cue(rotation=0))
-    monkeypatch.setattr(geometry, "detect_orientation",
-                        lambda img, dpi, timeout_s=0: geometry.Orientation(90, 9.0, True, 1, 1.0))
-    found = geometry.find_orientation(np.zeros((10, 10), np.uint8), 200)
+    monkeypatch.setattr(orientation, "text_orientation", lambda img, dpi: _cue(rotation=0))
+    monkeypatch.setattr(orientation, "detect_orientation",
+                        lambda img, dpi, timeout_s=0: orientation.Orientation(90, 9.0, True, 1, 1.0))
+    found = orientation.find_orientation(np.zeros((10, 10), np.uint8), 200)
     assert not found.confident and found.rotation == 0 and "disagree" in found.error
 
 
 def test_no_words_means_no_osd_call(monkeypatch):
     def no_osd(*args, **kwargs):
         raise AssertionError("OSD called on a page without words")
-    monkeypatch.setattr(geometry, "detect_orientation", no_osd)
+    monkeypatch.setattr(orientation, "detect_orientation", no_osd)
     specks = np.full((1170, 827), 235, np.uint8)
     specks[::97, ::89] = 40
-    found = geometry.find_orientation(specks, 100)
+    found = orientation.find_orientation(specks, 100)
     assert not found.confident and found.rotation == 0
 
 
 def test_content_page_with_unsure_orientation_is_filed_with_a_reason(monkeypatch):
     monkeypatch.setattr(geometry, "find_orientation",
-                        lambda img, dpi: geometry.Orientation(0, 0.5, False, 1, 1.0, "unsure"))
+                        lambda img, dpi: orientation.Orientation(0, 0.5, False, 1, 1.0, "unsure"))
     entry = corpus.make_entries("KS", 2017, 1, 3, seed=2)[1]
     result = page.process_page(corpus.render_register_page(entry, 2, 200, seed=3), 200, PageSettings())
     assert result.verdict == "content" and not result.orientation_confident
