@@ -1,0 +1,221 @@
+"""The station on each kind of capture a commune brings: flatbed, sheet feeder, overhead book
+scanner (open spreads), phone photo. Per kind a small book is made (register with trangSo, separator
+sheets captured the same way as its pages), run through `station process` and measured against its
+ground truth, and the same captures go through the floor (decode, resample, one JPEG per page).
+
+    .venv/bin/python -m bench.capture_kinds [--entries 6] [--seed 11] [--kinds flatbed feeder ...]
+        [--out bench/results-kinds.md]
+
+Figures per kind: pages filed right (every entry's PDF holds exactly its pages in book order),
+residual skew of the output pages, side bands (the darkest 5 mm band along a page edge against the
+page's paper: a shadow left at a gutter or a table left around a photo shows here), KB per A4 of
+paper, CPU seconds per capture (start-up included: small books overstate it), and the station's
+wall time against the floor's on the same captures (2 workers each).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from sqlalchemy import select
+
+from bench import corpus
+from bench.measures import TreeRun, run_tree
+from pipeline.deskew import measure_skew
+from station.catalog import Entry, open_catalog
+
+REPO = Path(__file__).resolve().parent.parent
+BOOK = "KS.2017.01"
+STATION = [sys.executable, "-c", "from station.cli import main; main()"]
+MM_PER_INCH = 25.4
+A4_MM2 = 210.0 * 297.0
+# A page's side band: this strip along each edge, its median brightness against the page's paper.
+SIDE_BAND_MM = 5.0
+SIDE_BAND_GOAL = 0.9
+
+
+@dataclass(frozen=True)
+class Made:
+    """A kind's batch: the capture folder, what the floor should take each capture's dpi to be,
+    and each entry's pages as (capture file, part) in book order."""
+    folder: Path
+    floor_dpi: int | None  # None: the files' own dpi is right
+    expected: dict[int, list[tuple[str, int]]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    title: str
+    profile: str
+    make: Callable[[Path, list[corpus.EntryInfo], Path, int], Made]
+    process_args: tuple[str, ...] = ()
+
+
+def _from_truths(folder: Path, truths: list[corpus.CaptureTruth], floor_dpi: int | None = None) -> Made:
+    expected: dict[int, list[tuple[str, int]]] = {}
+    for t in truths:
+        if t.kind == "content":
+            for number in t.entries:
+                expected.setdefault(number, []).append((t.file, 0))
+    return Made(folder, floor_dpi, expected)
+
+
+def make_flatbed(out: Path, entries: list[corpus.EntryInfo], sheets: Path, seed: int) -> Made:
+    """A4 sheets on the glass at 300 dpi: skew up to 6°, the lid's dark border, mild blur and noise."""
+    truths = corpus.write_captures(out, entries, sheets, seed, dpi_choices=(300,), duplex_blank_rate=0.0,
+                                   max_skew=6.0, upside_down_separators=1)
+    return _from_truths(out, truths)
+
+
+def make_feeder(out: Path, entries: list[corpus.EntryInfo], sheets: Path, seed: int) -> Made:
+    """A duplex sheet feeder at 200 dpi: every sheet's back scanned too (blank or bleeding through),
+    small skews, sometimes a harsh capture."""
+    truths = corpus.write_captures(out, entries, sheets, seed, dpi_choices=(200,), duplex_blank_rate=0.8,
+                                   max_skew=2.5, upside_down_separators=0)
+    return _from_truths(out, truths)
+
+
+KINDS: dict[str, Kind] = {
+    "flatbed": Kind("flatbed", "Flatbed (A4, 300 dpi)", "ministry-color", make_flatbed),
+    "feeder": Kind("feeder", "Sheet feeder (duplex, 200 dpi)", "ministry-color", make_feeder),
+}
+
+
+@dataclass
+class KindResult:
+    kind: str
+    title: str
+    captures: int
+    pages_expected: int
+    entries: int
+    entries_right: int
+    pages_filed_right: int
+    skew_deg: list[float] = field(default_factory=list)
+    side_band: list[float] = field(default_factory=list)  # worst side of each page
+    kb_per_a4: list[float] = field(default_factory=list)
+    station: TreeRun | None = None
+    floor: TreeRun | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def row(self) -> list[str]:
+        def stat(values: list[float], fmt: str, worst: Callable = max) -> str:
+            return f"{fmt.format(statistics.mean(values))} / {fmt.format(worst(values))}" if values else "–"
+        cpu = self.station.cpu_s / max(1, self.captures) if self.station else float("nan")
+        ratio = (self.station.wall_s / self.floor.wall_s) if self.station and self.floor else float("nan")
+        bands_ok = sum(b >= SIDE_BAND_GOAL for b in self.side_band)
+        return [self.title, f"{self.pages_filed_right}/{self.pages_expected}",
+                f"{self.entries_right}/{self.entries}", stat(self.skew_deg, "{:.3f}°"),
+                f"{stat(self.side_band, '{:.2f}', min)} ({bands_ok}/{len(self.side_band)} ≥ {SIDE_BAND_GOAL})",
+                stat(self.kb_per_a4, "{:.0f}"), f"{cpu:.2f}", f"{ratio:.1f}×"]
+
+
+def side_band_ratio(grey: np.ndarray, dpi: float) -> float:
+    """Darkest edge band's median brightness over the page's paper brightness (its bright pixels)."""
+    band = max(1, int(round(SIDE_BAND_MM * dpi / MM_PER_INCH)))
+    otsu, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    paper = float(np.median(grey[grey > otsu])) if (grey > otsu).any() else 255.0
+    sides = (grey[:band], grey[-band:], grey[:, :band], grey[:, -band:])
+    return min(float(np.median(side)) for side in sides) / max(paper, 1.0)
+
+
+def _station(home: Path, *args: object, log: Path) -> TreeRun:
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    return run_tree([*STATION, "--home", str(home), *map(str, args)], env=env, cwd=REPO, log=log)
+
+
+def run_kind(kind: Kind, work: Path, entries_count: int, seed: int) -> KindResult:
+    root = work / kind.name
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    home, log = root / "home", root / "station.log"
+    entries = corpus.make_entries("KS", 2017, 1, entries_count, seed=seed)
+    corpus.write_register_xlsx(root / "register.xlsx", entries)
+    _station(home, "book", "add", BOOK, "--register", root / "register.xlsx", log=log)
+    _station(home, "separators", BOOK, "-o", root / "sheets.pdf", log=log)
+    made = kind.make(root / "captures", entries, root / "sheets.pdf", seed)
+    captures = len([p for p in made.folder.iterdir() if p.suffix.lower() in (".jpg", ".png", ".tif")])
+    station = _station(home, "process", made.folder, "--profile", kind.profile, "--workers", 2,
+                       *kind.process_args, log=log)
+    floor_args = ["--capture-dpi", str(made.floor_dpi)] if made.floor_dpi else []
+    floor = run_tree([sys.executable, "-m", "bench.floor", str(made.folder), str(root / "floor"), "--mode",
+                      "color", "--dpi", "200", *floor_args], env={**os.environ, "OMP_THREAD_LIMIT": "1"}, cwd=REPO)
+    pages_expected = sum(len(pages) for pages in made.expected.values())
+    result = KindResult(kind.name, kind.title, captures, pages_expected, len(made.expected), 0, 0,
+                        station=station, floor=floor)
+    with open_catalog(home)() as session:
+        for entry in session.scalars(select(Entry)):
+            want = made.expected.get(entry.number, [])
+            scans = [s for s in entry.scans if s.chosen is not False]
+            got = [(sp.page.capture.source_name, sp.page.part) for sp in scans[0].pages] if len(scans) == 1 else []
+            result.entries_right += got == want
+            result.pages_filed_right += sum(1 for a, b in zip(got, want) if a == b)
+            for sp in scans[0].pages if len(scans) == 1 else []:
+                page = sp.page
+                grey = cv2.imdecode(np.frombuffer((home / page.image_file).read_bytes(), np.uint8),
+                                    cv2.IMREAD_GRAYSCALE)
+                if grey is None:
+                    continue
+                result.skew_deg.append(abs(measure_skew(grey, page.dpi).angle_deg))
+                result.side_band.append(side_band_ratio(grey, page.dpi))
+                area = (page.width / page.dpi * MM_PER_INCH) * (page.height / page.dpi * MM_PER_INCH)
+                result.kb_per_a4.append(page.image_bytes / 1024 / (area / A4_MM2))
+    status = json.loads(_status(home))
+    result.notes = status["books"][0].get("notes", [])
+    return result
+
+
+def _status(home: Path) -> str:
+    from click.testing import CliRunner
+
+    from station.cli import main as cli_main
+    return CliRunner().invoke(cli_main, ["--home", str(home), "status", BOOK, "--json"]).output
+
+
+HEADER = ["capture kind", "pages filed right", "entries exact", "residual skew mean / worst",
+          "side band mean / worst", "KB per A4 mean / max", "CPU s a capture", "time vs floor"]
+
+
+def report(results: list[KindResult], entries: int, seed: int) -> str:
+    lines = [f"## Capture kinds ({entries} entries a book, seed {seed}, load "
+             f"{os.getloadavg()[0]:.1f} at the end)", "",
+             "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(r.row()) + " |" for r in results]
+    for r in results:
+        for note in r.notes:
+            lines.append(f"- {r.title}: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--entries", type=int, default=6)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--kinds", nargs="+", choices=sorted(KINDS), default=list(KINDS))
+    ap.add_argument("--work", type=Path, help="Keep the books here (default: a temporary folder).")
+    ap.add_argument("--out", type=Path, help="Write the table (markdown) to this file too.")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
+        results = []
+        for name in args.kinds:
+            results.append(run_kind(KINDS[name], work, args.entries, args.seed))
+            print(" | ".join(results[-1].row()), flush=True)
+    text = report(results, args.entries, args.seed)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
