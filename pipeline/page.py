@@ -108,7 +108,16 @@ def process_page(capture: np.ndarray, dpi: float, settings: PageSettings, dpi_es
                     orientation_confident=straight.orientation_confident,
                     orientation_method=straight.orientation_method, **common)
     page = straight.image
-    if found.problem is not None or has_separator_bands(page, dpi):
+    bands = found.problem is None and has_separator_bands(page, dpi)
+    if bands:
+        # Our sheet's bands, but the fast read found no code: every reader on the straightened sheet.
+        found = read_separator(page, dpi, thorough=True)
+        if found.payload is not None:
+            preview = encode.encode_page(capture, dpi, preview_settings(settings))
+            clock.lap("separator")
+            return PageResult("separator", preview, separator=found.payload,
+                              separator_text=found.decoded[0], seconds=clock.seconds, **common)
+    if found.problem is not None or bands:
         reason = (f"tờ phân cách có mã không hợp lệ / invalid separator: {found.problem}"
                   if found.problem else UNREAD_SEPARATOR)
         image = encode.encode_page(page, dpi, settings)

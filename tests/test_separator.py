@@ -131,3 +131,25 @@ def test_hostile_payload_in_a_real_code_is_reported_not_accepted():
     page[300:300 + code.shape[0], 300:300 + code.shape[1]] = code[..., None]
     found = read_separator(page, 150)
     assert found.payload is None and found.problem
+
+
+def test_slow_readers_run_only_where_a_code_or_the_sheets_bands_are_seen(sheets_pdf, monkeypatch):
+    """pyzbar and the full-resolution try cost a content page three times the fast read: they run
+    only where the fast read located a code it could not read, or when the caller saw the bands."""
+    from bench import corpus
+    from pipeline import page as page_step, separator
+    from pipeline.settings import PageSettings
+
+    calls = []
+    real_pyzbar = separator._decode_pyzbar
+    monkeypatch.setattr(separator, "_decode_pyzbar", lambda grey: calls.append(grey.shape) or real_pyzbar(grey))
+    entry = corpus.make_entries("KS", 2017, 1, 1, seed=2)[0]
+    content = corpus.render_register_page(entry, 1, 200, seed=2)
+    assert read_separator(content, 200) == separator.SeparatorRead(None) and not calls
+    # A sheet whose codes the fast read cannot locate (here: it is made blind) is still read, by the
+    # slower readers on the straightened sheet, because its bands show what it is.
+    monkeypatch.setattr(separator, "_decode_zxing_seen", lambda grey: ([], False))
+    sheet = raster(sheets_pdf, 0, 200)
+    assert read_separator(sheet, 200).payload is None and not calls
+    result = page_step.process_page(sheet, 200, PageSettings(fix_orientation=False))
+    assert result.verdict == "separator" and result.separator.entries == (5,) and calls
