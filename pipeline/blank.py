@@ -53,7 +53,11 @@ class BlankVerdict:
     largest_mark_mm: float
 
 
-def measure_ink(img: np.ndarray, dpi: float) -> InkMeasure:
+def measure_ink(img: np.ndarray, dpi: float, *, marks_below: float = 1.0) -> InkMeasure:
+    """The page's ink: its share and components; the largest mark only while the share is below
+    `marks_below` (is_blank needs it only there: a page with more ink is not blank whatever its
+    marks, and joining them is half the cost of the check on a written page). Else largest_mark_mm
+    is the largest single component, a lower bound."""
     small, scale = shrink(img, WORK_DPI / dpi)
     px_per_mm = dpi * scale / MM_PER_INCH
     flat = flatten_background(small, dpi * scale)
@@ -73,20 +77,21 @@ def measure_ink(img: np.ndarray, dpi: float) -> InkMeasure:
     keep = ~(speck | streak)
     kept_labels = np.flatnonzero(keep) + 1
     ink_px = int(stats[kept_labels, cv2.CC_STAT_AREA].sum())
-    largest = 0.0
-    if kept_labels.size:
+    ratio = ink_px / inner.size
+    largest = float(long_side[keep].max()) / px_per_mm if kept_labels.size else 0.0
+    if kept_labels.size and ratio < marks_below:
         kept = np.isin(labels, kept_labels).astype(np.uint8)
         j = max(1, int(round(MARK_JOIN_MM * px_per_mm)))
         joined = cv2.dilate(kept, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * j + 1,) * 2))
         _, _, mstats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
         extent = np.maximum(mstats[1:, cv2.CC_STAT_WIDTH], mstats[1:, cv2.CC_STAT_HEIGHT]) - 2 * j
         largest = float(extent.max()) / px_per_mm
-    return InkMeasure(ratio=ink_px / inner.size, components=int(keep.sum()),
+    return InkMeasure(ratio=ratio, components=int(keep.sum()),
                       specks=int(speck.sum()), streaks=int((streak & ~speck).sum()),
                       largest_mark_mm=largest)
 
 
 def is_blank(img: np.ndarray, dpi: float, settings: PageSettings) -> BlankVerdict:
-    ink = measure_ink(img, dpi)
+    ink = measure_ink(img, dpi, marks_below=settings.blank_ink_ratio)
     blank = ink.ratio < settings.blank_ink_ratio and ink.largest_mark_mm < MARK_MIN_MM
     return BlankVerdict(blank=blank, ink_ratio=ink.ratio, largest_mark_mm=ink.largest_mark_mm)
