@@ -22,7 +22,7 @@ from station.catalog import Batch, Book, Capture, Entry, Page, Scan, ScanPage, V
 from station.config import load_config
 from station.daemon import Station
 from station.web import create_app
-from tests.helpers import run_cli
+from tests.helpers import add_rendered_book, run_cli
 
 BOOK = "KS.2017.01"
 
@@ -40,10 +40,7 @@ def swapped(tmp_path_factory):
     """Five entries; the separator of entry 3 stands before entry 4's pages and the other way round."""
     root = tmp_path_factory.mktemp("swapped")
     home = root / "home"
-    entries = corpus.make_entries("KS", 2017, 1, 5, seed=23)
-    corpus.write_register_xlsx(root / "register.xlsx", entries)
-    cli(home, "book", "add", BOOK, "--register", root / "register.xlsx")
-    cli(home, "separators", BOOK, "-o", root / "sheets.pdf")
+    entries = add_rendered_book(home, root, 5, seed=23)
     captures = root / "captures"
     truths = corpus.write_captures(captures, entries, root / "sheets.pdf", seed=23, max_skew=4.0,
                                    upside_down_separators=0)

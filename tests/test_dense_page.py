@@ -10,23 +10,16 @@ import pymupdf
 from PIL import Image
 
 from bench import corpus
-from tests.helpers import run_cli
+from tests.helpers import add_rendered_book, run_cli
 
 DATA = Path(__file__).parent / "data"
 
 BOOK = "KS.2017.01"
 
 
-def cli(home, *args, code=0):
-    return run_cli(home, *args, code=code).output
-
-
 def test_dense_real_page_is_exported_with_a_size_warning(tmp_path):
     home = tmp_path / "home"
-    entries = corpus.make_entries("KS", 2017, 1, 1, seed=5)
-    corpus.write_register_xlsx(tmp_path / "register.xlsx", entries)
-    cli(home, "book", "add", BOOK, "--register", tmp_path / "register.xlsx")
-    cli(home, "separators", BOOK, "-o", tmp_path / "sheets.pdf")
+    add_rendered_book(home, tmp_path, 1, seed=5)
     captures = tmp_path / "captures"
     captures.mkdir()
     corpus.save_image(captures / "0001.png", corpus.render_pdf_page(tmp_path / "sheets.pdf", 0, 300), 300)

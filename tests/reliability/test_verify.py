@@ -15,7 +15,7 @@ from PIL import Image
 from bench import corpus
 from station.cli import main
 from station.verify import VerifyError
-from tests.helpers import run_cli
+from tests.helpers import add_rendered_book, run_cli
 
 BOOK = "KS.2017.01"
 DPI = 200
@@ -30,10 +30,7 @@ def export(tmp_path_factory):
     """A real 3-entry export: register → separators → process → export."""
     root = tmp_path_factory.mktemp("verify")
     home = root / "home"
-    entries = corpus.make_entries("KS", 2017, 1, 3, seed=11)
-    corpus.write_register_xlsx(root / "register.xlsx", entries)
-    cli(home, "book", "add", BOOK, "--register", root / "register.xlsx")
-    cli(home, "separators", BOOK, "-o", root / "sheets.pdf")
+    entries = add_rendered_book(home, root, 3, seed=11)
     batch = root / "batch"
     batch.mkdir()
     seq = 0
