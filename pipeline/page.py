@@ -22,7 +22,7 @@ from pipeline.paper import MM_PER_INCH, Paper, Resolution, parse_paper, resolve_
 from pipeline.separator import SeparatorPayload, has_separator_bands, read_separator
 from pipeline.settings import PageSettings
 from pipeline.perspective import sheet_quad
-from pipeline.sheet import SheetBox, find_sheet
+from pipeline.sheet import SHEET_WORK_DPI, SheetBox, find_sheet
 from pipeline.spread import split_spread
 
 PageVerdict = Literal["separator", "blank", "content", "doubtful"]
@@ -205,9 +205,10 @@ def capture_resolution(capture: np.ndarray, file_dpi: float | None, paper: Paper
     """The capture's true resolution, from the sheet found in it measured against the stated
     paper, and that sheet."""
     # Sheet finding works in millimetres: first guess, the sheet fills the capture (the sheet is
-    # smaller, so this is a little high: sheet edges are found at ~0.5 mm all the same).
+    # smaller, so this is a little high: sheet edges are found at ~0.5 mm all the same). Taken at a
+    # whole multiple of the sheet's work resolution: the shrink is then a block mean, 5 times faster.
     frame_dpi = max(capture.shape[:2]) / paper.long_mm * MM_PER_INCH
-    box = find_sheet(capture, frame_dpi)
+    box = find_sheet(capture, SHEET_WORK_DPI * max(1, round(frame_dpi / SHEET_WORK_DPI)))
     quad = sheet_quad(box)
     if quad is None:
         return resolve_dpi(file_dpi, box.size, paper), box

@@ -17,8 +17,9 @@ from bench import corpus
 from pipeline.page import process_capture
 from pipeline.paper import parse_paper, resolve_dpi
 from pipeline.settings import PageSettings
-from station.config import load_config
+from station.config import HotFolderSettings, load_config
 from station.errors import ConfigError
+from tests.helpers import run_cli
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
@@ -118,3 +119,12 @@ def test_session_paper_replaces_the_profiles(tmp_path):
     assert cfg.profile(paper="A3").page.paper == "A3"
     with pytest.raises(ConfigError, match="khổ giấy"):
         cfg.profile(paper="A9")
+
+
+def test_hot_folder_paper_is_checked_and_cli_refuses_unknown_paper(tmp_path):
+    assert HotFolderSettings(folder=tmp_path, paper="A3").paper == "A3"
+    with pytest.raises(ValueError):
+        HotFolderSettings(folder=tmp_path, paper="A9")
+    (tmp_path / "caps").mkdir()
+    result = run_cli(tmp_path / "home", "process", tmp_path / "caps", "--paper", "A9", code=2)
+    assert "khổ giấy" in result.output

@@ -126,6 +126,16 @@ def test_photo_is_rectified_to_the_paper(tmp_path, seed, paper, keystone_sign, t
     assert result.reading.number == ENTRIES[index].number
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_blank_sheet_photo_is_blank(tmp_path, seed):
+    # Fall-off and the soft shadow's edge are light, not ink: flattening must leave nothing.
+    path = tmp_path / "blank.jpg"
+    path.write_bytes(take_photo(corpus.render_blank_page(RENDER_DPI, seed, bleed_through=seed == 2),
+                                seed, (-1) ** seed, 1))
+    result, = process_capture(path, 0, PageSettings(paper="A4"))
+    assert result.verdict == "blank" and result.keystone >= 0.05
+
+
 def separator_sheet(tmp_path, entries: str) -> np.ndarray:
     home = tmp_path / "home"
     run_cli(home, "book", "add", BOOK, "--entries", "1-4")
