@@ -15,7 +15,7 @@ import numpy as np
 from pipeline.deskew import SKEW_MIN_INK_SHARE, measure_skew
 from pipeline.orientation import find_orientation, rotate_quarter
 from pipeline.paper import parse_paper
-from pipeline.perspective import KEYSTONE_MIN, rectify, sheet_quad
+from pipeline.perspective import KEYSTONE_MIN, RECTIFIED_MAX_SKEW_DEG, rectify, sheet_quad
 from pipeline.pixels import brightest
 from pipeline.settings import PageSettings
 from pipeline.sheet import (SHEET_INSET_MM, SheetBox, find_sheet, paper_level_and_threshold,
@@ -93,9 +93,11 @@ def straighten(img_rgb: np.ndarray, dpi: float, settings: PageSettings,
     times["sheet"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    max_skew = settings.max_deskew_deg
     if quad is not None and keystone > KEYSTONE_MIN:
         crop = rectify(img_rgb, quad, dpi, parse_paper(settings.paper), SHEET_INSET_MM, box.paper_rgb)
         offset, cut = (0, 0), whole_sheet(crop.shape[1], crop.shape[0], box.paper_rgb)
+        max_skew = min(max_skew, RECTIFIED_MAX_SKEW_DEG)
         times["perspective"] = time.perf_counter() - t0
     else:
         crop, offset = _crop_to_sheet(img_rgb, box)
@@ -103,7 +105,7 @@ def straighten(img_rgb: np.ndarray, dpi: float, settings: PageSettings,
         times["crop"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    skew = measure_skew(crop, dpi, settings.max_deskew_deg)
+    skew = measure_skew(crop, dpi, max_skew)
     times["skew"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -23,6 +23,9 @@ SIDE_MAX_ANGLE_DEG = 8.0
 # The rectified sheet takes the paper's proportions when its own (perspective foreshortens the
 # depth) are within this share of them; otherwise the paper is not what was stated: its own.
 PAPER_ASPECT_TOLERANCE = 0.2
+# Once the sheet's edges are square, text stands at most this far off them (printed forms, lines
+# written along the form's rules): the skew search needs no wider range.
+RECTIFIED_MAX_SKEW_DEG = 3.0
 
 
 @dataclass(frozen=True)
