@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -38,7 +37,6 @@ class PhotoSetup:
     falloff: float = 0.35         # light lost from the bright side of the frame to the dark one
     shadow: float = 0.3           # darkening inside the soft shadow
     frame_px: tuple[int, int] = PHONE_FRAME_PX
-    jpeg_quality: int = 90
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,10 +45,6 @@ class Photo:
     corners: np.ndarray           # (4, 2) sheet corners in the photo, TL TR BR BL of the upright sheet
     homography: np.ndarray        # sheet pixels -> photo pixels
     sheet_px: tuple[int, int]     # (width, height) of the flat sheet as rendered
-
-    def to_photo(self, points_sheet_px: np.ndarray) -> np.ndarray:
-        pts = np.asarray(points_sheet_px, np.float64).reshape(-1, 1, 2)
-        return cv2.perspectiveTransform(pts, self.homography).reshape(-1, 2)
 
 
 def random_setup(seed: int, frame_px: tuple[int, int] = PHONE_FRAME_PX) -> PhotoSetup:
@@ -155,7 +149,3 @@ def jpeg_bytes(photo: Photo, quality: int = 90, dpi: int = PHONE_FILE_DPI) -> by
     buffer = io.BytesIO()
     Image.fromarray(photo.image).save(buffer, format="JPEG", quality=quality, dpi=(dpi, dpi), exif=exif)
     return buffer.getvalue()
-
-
-def save_photo(path: str | Path, photo: Photo, quality: int = 90) -> None:
-    Path(path).write_bytes(jpeg_bytes(photo, quality))

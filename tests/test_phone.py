@@ -23,7 +23,9 @@ from PIL import Image
 from bench import corpus, photo
 from pipeline import geometry
 from pipeline.deskew import ink_mask
-from pipeline.page import process_capture
+from pipeline.page import capture_resolution, process_capture
+from pipeline.paper import parse_paper
+from pipeline.perspective import sheet_quad
 from pipeline.settings import PageSettings
 from tests.helpers import run_cli
 
@@ -91,6 +93,20 @@ def ruler_lengths(page: np.ndarray, dpi: float, sheet_scale: float) -> dict[str,
         slope = np.polyfit(xs, ys, 1)[0]
         found[name] = (float(xs.max() - xs.min() + 1), float(np.degrees(np.arctan(slope))))
     return found
+
+
+@pytest.mark.parametrize("seed,keystone_sign,turn_sign", [(7, 1, -1), (8, -1, 1)])
+def test_sheet_corners_found_where_the_photo_put_them(seed, keystone_sign, turn_sign):
+    setup = photo.random_setup(seed, SMALL_FRAME)
+    setup = dataclasses.replace(setup, keystone=keystone_sign * abs(setup.keystone),
+                                turn_deg=turn_sign * abs(setup.turn_deg))
+    shot = photo.photograph(ruled_sheet(0), setup, seed)
+    paper = parse_paper("A4")
+    found, sheet = capture_resolution(shot.image, None, paper)
+    quad = sheet_quad(sheet)
+    px_per_mm = found.dpi / 25.4
+    assert np.abs(np.array(quad.corners) - shot.corners).max() <= 1.0 * px_per_mm
+    assert quad.keystone == pytest.approx(abs(setup.keystone), abs=0.01)
 
 
 CASES = [(1, "A4", 1, 1), (2, "A4", -1, -1), (3, "A3", 1, -1), (4, "A3", -1, 1)]
