@@ -14,9 +14,12 @@ import numpy as np
 
 from pipeline.deskew import SKEW_MIN_INK_SHARE, measure_skew
 from pipeline.orientation import find_orientation, rotate_quarter
+from pipeline.paper import parse_paper
+from pipeline.perspective import KEYSTONE_MIN, RECTIFIED_MAX_SKEW_DEG, rectify, sheet_quad
 from pipeline.pixels import brightest
 from pipeline.settings import PageSettings
-from pipeline.sheet import SheetBox, find_sheet, paper_level_and_threshold
+from pipeline.sheet import (SHEET_INSET_MM, SheetBox, find_sheet, paper_level_and_threshold,
+                            whole_sheet)
 
 # Below this confidence the skew is not applied (blank or pictorial page).
 SKEW_MIN_CONFIDENCE = 0.1
@@ -50,6 +53,7 @@ class Straightened:
     orientation_method: str | None  # "text-lines", "osd", or None when not looked for
     sheet_box: SheetBox
     border_removed: bool
+    keystone: float  # of the sheet as captured: > KEYSTONE_MIN, its perspective was rectified
     trimmed: EdgeBands  # dark bands cut off by the final check
     seconds: dict[str, float]
 
@@ -77,31 +81,43 @@ def dark_edges(img: np.ndarray, paper_level: float | None = None) -> EdgeBands:
                      left=run(lambda i: img[:, i], w), right=run(lambda i: img[:, w - 1 - i], w))
 
 
-def straighten(img_rgb: np.ndarray, dpi: float, settings: PageSettings) -> Straightened:
-    """Crop to the sheet, deskew with paper fill, fix the quarter turn, trim any dark frame."""
+def straighten(img_rgb: np.ndarray, dpi: float, settings: PageSettings,
+               sheet: SheetBox | None = None) -> Straightened:
+    """Crop to the sheet (rectifying a photographed sheet's perspective), deskew with paper fill,
+    fix the quarter turn, trim any dark frame. `sheet`: the sheet already found in this capture."""
     times: dict[str, float] = {}
     t0 = time.perf_counter()
-    box = find_sheet(img_rgb, dpi)
+    box = find_sheet(img_rgb, dpi) if sheet is None else sheet
+    quad = sheet_quad(box)
+    keystone = quad.keystone if quad else 0.0
     times["sheet"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    crop, offset = _crop_to_sheet(img_rgb, box)
-    times["crop"] = time.perf_counter() - t0
+    max_skew = settings.max_deskew_deg
+    if quad is not None and keystone > KEYSTONE_MIN:
+        crop = rectify(img_rgb, quad, dpi, parse_paper(settings.paper), SHEET_INSET_MM, box.paper_rgb)
+        offset, cut = (0, 0), whole_sheet(crop.shape[1], crop.shape[0], box.paper_rgb)
+        max_skew = min(max_skew, RECTIFIED_MAX_SKEW_DEG)
+        times["perspective"] = time.perf_counter() - t0
+    else:
+        crop, offset = _crop_to_sheet(img_rgb, box)
+        cut = box
+        times["crop"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    skew = measure_skew(crop, dpi, settings.max_deskew_deg)
+    skew = measure_skew(crop, dpi, max_skew)
     times["skew"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     if skew.confidence >= SKEW_MIN_CONFIDENCE:
         angle = skew.angle_deg
-    elif box.border_found and abs(box.angle_deg) <= settings.max_deskew_deg:
+    elif cut.border_found and abs(cut.angle_deg) <= settings.max_deskew_deg:
         # No text to go by (blank back): square the sheet itself, so its edges (shadows, yellowed
         # rims) end up along the image edges, where the blank check's margin ignores them.
-        angle = box.angle_deg
+        angle = cut.angle_deg
     else:
         angle = 0.0
-    page = _deskew_and_cut(crop, offset, box, angle)
+    page = _deskew_and_cut(crop, offset, cut, angle)
     times["deskew"] = time.perf_counter() - t0
 
     rotation, confident, orient_conf, method = 0, True, 0.0, None
@@ -122,7 +138,8 @@ def straighten(img_rgb: np.ndarray, dpi: float, settings: PageSettings) -> Strai
     return Straightened(
         image=np.ascontiguousarray(page), skew_deg=angle, skew_confidence=skew.confidence,
         rotation=rotation, orientation_confident=confident, orientation_confidence=orient_conf,
-        orientation_method=method, sheet_box=box, border_removed=box.border_found, trimmed=bands, seconds=times)
+        orientation_method=method, sheet_box=box, border_removed=box.border_found, keystone=keystone,
+        trimmed=bands, seconds=times)
 
 
 def _crop_to_sheet(img: np.ndarray, box: SheetBox) -> tuple[np.ndarray, tuple[int, int]]:

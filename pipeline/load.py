@@ -1,7 +1,7 @@
 """Decoding a captured image file into pixels, with its resolution.
 
-Captures come as JPEG, PNG or TIFF (multi-page included), from 150 to 600 dpi. Files without a
-resolution get one estimated from the sheet size, and the result says so.
+Captures come as JPEG, PNG or TIFF (multi-page included), from 150 to 600 dpi. The resolution the
+file states is only a claim (pipeline/paper.py measures the true one).
 """
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import numpy as np
 from PIL import Image, ImageOps
 
 SUPPORTED_FORMATS = {"JPEG", "PNG", "TIFF", "MPO"}
-# A4's long side; captures are sheets of about this size (registers are A4 or a little larger).
-A4_LONG_IN = 297 / 25.4
 MIN_DPI, MAX_DPI = 70.0, 1200.0
 
 
@@ -35,13 +33,7 @@ class LoadedImage:
     # RGB (height, width, 3); grey and bilevel captures stay grey (height, width): a grey scan
     # processed as three equal channels would cost every step three times the work for nothing.
     pixels: np.ndarray
-    dpi: float
-    dpi_estimated: bool
-
-
-def estimate_dpi(width: int, height: int) -> float:
-    """Resolution implied by a capture that shows one A4 sheet."""
-    return max(width, height) / A4_LONG_IN
+    file_dpi: float | None  # as the file states it; None when it states none (or an absurd one)
 
 
 def inspect_file(path: Path, max_pixels: int) -> FileInfo:
@@ -96,7 +88,4 @@ def load_frame(path: Path, frame: int, max_pixels: int) -> LoadedImage:
                 pixels = np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
     except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:
         raise ImageLoadError(f"ảnh hỏng hoặc bị cắt cụt / corrupt or truncated image ({exc})") from None
-    height, width = pixels.shape[:2]
-    if dpi is None:
-        return LoadedImage(pixels, estimate_dpi(width, height), True)
-    return LoadedImage(pixels, dpi, False)
+    return LoadedImage(pixels, dpi)

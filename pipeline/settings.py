@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipeline.paper import parse_paper
 
 OutputMode = Literal["color", "grey", "bilevel"]
 
@@ -40,8 +42,17 @@ class PageSettings(BaseModel):
     ocr_timeout_s: float = Field(10.0, gt=0, le=300)
     # Overhead scanners and cameras: a capture shows an open book, split it at the gutter.
     split_spreads: bool = False
+    # The paper captured (A4, A3, B4, Letter…, or WxHmm): the sheet's size in pixels over it gives the
+    # capture's true resolution, whatever the file says. Operators override it per session.
+    paper: str = "A4"
     # Pixel limit for one capture (decompression-bomb guard).
     max_pixels: int = Field(200_000_000, gt=0)
+
+    @field_validator("paper")
+    @classmethod
+    def _known_paper(cls, value: str) -> str:
+        parse_paper(value)
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> "PageSettings":

@@ -23,6 +23,14 @@ SHEET_MIN_BORDER_SHARE = 0.005
 LID_MIN_PAPER_CHROMA = 6.0
 LID_CHROMA_SHARE = 0.5
 LID_MAX_DARKER = 8
+# Wooden or coloured table (phone photos): far more saturated than paper, in shadow as in light (HSV
+# saturation 0-1: yellowed paper ~0.15-0.2, wood ~0.6). Below this brightness saturation is noise,
+# and such pixels are dark surround anyway.
+TABLE_MIN_EXTRA_SATURATION = 0.2
+TABLE_MIN_VALUE = 40
+# A coloured table when most of the capture's outer edge is table-like. Then brightness does not
+# tell the surround: paper in a shadow or where the light falls off is as dark as a cradle.
+TABLE_EDGE_SHARE = 0.5
 # Pull the crop this far inside the detected paper edge, past the edge shadow and the pixels
 # that mix paper and surround.
 SHEET_INSET_MM = 1.5
@@ -35,6 +43,8 @@ class SheetBox:
     corners: tuple[tuple[float, float], ...]
     # Convex outline of the paper, pulled ~1 mm inside its edge: what is kept of the capture.
     outline: tuple[tuple[float, float], ...]
+    # Convex outline of the paper at its edge (pipeline.perspective fits the four sides to it).
+    edge: tuple[tuple[float, float], ...]
     center: tuple[float, float]
     size: tuple[float, float]  # (width, height) of the rotated rectangle
     angle_deg: float  # counter-clockwise angle of the sheet's top edge, like the skew
@@ -51,8 +61,8 @@ def paper_level_and_threshold(value: np.ndarray) -> tuple[float, float]:
 
 
 def find_sheet(img: np.ndarray, dpi: float) -> SheetBox:
-    """Locate the sheet: the capture minus the surround (dark cradle/table, or a white scanner lid
-    around tinted paper) that touches the image edge."""
+    """Locate the sheet: the capture minus the surround (dark cradle, wooden or coloured table,
+    or a white scanner lid around tinted paper) that touches the image edge."""
     small, scale = shrink(img, SHEET_WORK_DPI / dpi)
     value = brightest(small)
     _, thr = paper_level_and_threshold(value)
@@ -61,7 +71,11 @@ def find_sheet(img: np.ndarray, dpi: float) -> SheetBox:
     paper = paper_rgb(small[centre], thr)
     candidate = (value < thr).astype(np.uint8)
     if small.ndim == 3:
-        candidate |= _lid_like(small, paper)
+        table = _table_like(small, paper)
+        if _edge_ring(table).mean() > TABLE_EDGE_SHARE:
+            candidate = table | (value < TABLE_MIN_VALUE)
+        else:
+            candidate |= _lid_like(small, paper)
     k = max(3, int(round(SHEET_MIN_BORDER_MM * dpi * scale / MM_PER_INCH)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     wide = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, kernel)
@@ -75,11 +89,11 @@ def find_sheet(img: np.ndarray, dpi: float) -> SheetBox:
     background = (background | (cv2.dilate(background, kernel) & candidate)).astype(bool)
     full_h, full_w = img.shape[:2]
     if background.mean() < SHEET_MIN_BORDER_SHARE:
-        return _whole(full_w, full_h, paper)
+        return whole_sheet(full_w, full_h, paper)
     sheet = (~background).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(sheet, connectivity=4)
     if n < 2:
-        return _whole(full_w, full_h, paper)
+        return whole_sheet(full_w, full_h, paper)
     biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     sheet = (labels == biggest).astype(np.uint8)
     hull = _hull(sheet)
@@ -89,7 +103,7 @@ def find_sheet(img: np.ndarray, dpi: float) -> SheetBox:
     inset = max(1, int(round(SHEET_INSET_MM * dpi * scale / MM_PER_INCH)))
     filled = cv2.erode(filled, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inset + 1,) * 2))
     if not filled.any():
-        return _whole(full_w, full_h, paper)
+        return whole_sheet(full_w, full_h, paper)
     outline = _hull(filled).reshape(-1, 2).astype(np.float64)
 
     def to_full(p: np.ndarray) -> np.ndarray:
@@ -105,6 +119,7 @@ def find_sheet(img: np.ndarray, dpi: float) -> SheetBox:
     return SheetBox(
         corners=tuple((float(x), float(y)) for x, y in corners),
         outline=tuple((float(x), float(y)) for x, y in to_full(outline)),
+        edge=tuple((float(x), float(y)) for x, y in to_full(hull.reshape(-1, 2))),
         center=(float(center[0]), float(center[1])),
         size=(width, height), angle_deg=angle, border_found=True, paper_rgb=paper)
 
@@ -116,9 +131,10 @@ def _hull(mask: np.ndarray) -> np.ndarray:
     return cv2.convexHull(np.vstack(contours))
 
 
-def _whole(w: int, h: int, paper_rgb: tuple[int, int, int]) -> SheetBox:
+def whole_sheet(w: int, h: int, paper_rgb: tuple[int, int, int]) -> SheetBox:
+    """A capture that is all sheet: no surround found, or a sheet already cut out."""
     corners = ((0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h)))
-    return SheetBox(corners=corners, outline=corners, center=(w / 2, h / 2),
+    return SheetBox(corners=corners, outline=corners, edge=corners, center=(w / 2, h / 2),
                     size=(float(w), float(h)), angle_deg=0.0, border_found=False,
                     paper_rgb=paper_rgb)
 
@@ -137,6 +153,20 @@ def _lid_like(small_rgb: np.ndarray, paper_rgb: tuple[int, int, int]) -> np.ndar
     chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
     lid = (lab[..., 0] >= paper[0] - LID_MAX_DARKER) & (chroma < LID_CHROMA_SHARE * paper_chroma)
     return lid.astype(np.uint8)
+
+
+def _edge_ring(mask: np.ndarray) -> np.ndarray:
+    return np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
+
+
+def _table_like(small_rgb: np.ndarray, paper_rgb: tuple[int, int, int]) -> np.ndarray:
+    """Pixels far more saturated than the paper: a wooden or coloured table around the sheet."""
+    value = brightest(small_rgb).astype(np.int16)
+    low = np.minimum(np.minimum(small_rgb[..., 0], small_rgb[..., 1]), small_rgb[..., 2])
+    saturation = (value - low) / np.maximum(value, 1)
+    paper_saturation = (max(paper_rgb) - min(paper_rgb)) / max(1, max(paper_rgb))
+    table = (saturation > paper_saturation + TABLE_MIN_EXTRA_SATURATION) & (value >= TABLE_MIN_VALUE)
+    return table.astype(np.uint8)
 
 
 def paper_rgb(small: np.ndarray, thr: float) -> tuple[int, int, int]:

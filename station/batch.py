@@ -358,9 +358,11 @@ class BatchRunner:
                     dpi_estimated=result.dpi_estimated, skew_deg=result.skew_deg, rotation=result.rotation,
                     over_budget=image.over_budget, separator_text=result.separator_text,
                     measures={"ink_ratio": result.ink_ratio, "border_removed": result.border_removed,
+                              "keystone": result.keystone,
                               "orientation_confident": result.orientation_confident,
                               "orientation_method": result.orientation_method,
-                              "quality": image.quality, "seconds": result.seconds})
+                              "quality": image.quality, "seconds": result.seconds,
+                              "file_dpi": result.file_dpi, "measured_dpi": result.measured_dpi})
         if result.warnings:
             page.measures["warnings"] = list(result.warnings)
         self._record_reading(page, rel.with_name(stem), result)

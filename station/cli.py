@@ -11,6 +11,7 @@ import click
 from sqlalchemy import select
 
 from drivers.replay import EmptyFolderError, ReplayDriver
+from pipeline.paper import parse_paper
 from station import library
 from station.batch import BatchRunner
 from station.books import parse_entry_range
@@ -21,6 +22,17 @@ from station.errors import InputError, StationError
 from station.storage import disk_full_error, ensure_home, exclusive_home, is_disk_full, write_atomic
 
 STATUS_VI = {"done": "xong", "missing": "thiếu", "doubtful": "cần kiểm tra"}
+def _paper(ctx, param, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parse_paper(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+PAPER_HELP = ("Khổ giấy của lượt chụp/quét / paper of this session: A4, A3, B4, A5, B5, Letter, Legal "
+              "or WxHmm, e.g. 297x420mm (default: the profile's). Sets the true resolution.")
 
 
 class Context:
@@ -142,10 +154,11 @@ def separators(obj: Context, book_id, entries, shared, output):
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--profile", help="Profile name from profiles/ (default from config.yaml).")
 @click.option("--workers", type=int, help="Worker processes (default: config, else one per core).")
+@click.option("--paper", callback=_paper, help=PAPER_HELP)
 @click.pass_obj
-def process(obj: Context, folder: Path, profile, workers):
+def process(obj: Context, folder: Path, profile, workers, paper):
     """Xử lý một thư mục ảnh đã quét / process a folder of captured images (name order = scan order)."""
-    profile_obj = obj.cfg.profile(profile)
+    profile_obj = obj.cfg.profile(profile, paper)
     if not folder.is_dir():
         raise InputError(f"Không tìm thấy thư mục {folder} / folder not found.")
     try:
@@ -191,8 +204,9 @@ def _print_summary(summary) -> None:
     for source, reason in summary.quarantined:
         click.echo(f"  cách ly / quarantined {source}: {reason}")
     if summary.dpi_estimated:
-        click.echo(f"  {len(summary.dpi_estimated)} ảnh không ghi độ phân giải, đã ước tính theo khổ A4 "
-                   f"/ no DPI in file, estimated from A4 size: {', '.join(summary.dpi_estimated[:5])}")
+        click.echo(f"  {len(summary.dpi_estimated)} ảnh không ghi hoặc ghi sai độ phân giải, đã đo theo khổ giấy "
+                   f"/ DPI missing or wrong in the file, measured from the paper size: "
+                   f"{', '.join(summary.dpi_estimated[:5])}")
     for reason, count in summary.held.items():
         if count:
             click.echo(f"  {count} trang chờ xác nhận / held: {reason}")
@@ -281,16 +295,17 @@ def _scan_on_daemon(cfg: LoadedConfig, url: str, request: dict) -> None:
               help="Flatbed (one sheet) or the document feeder (until it is empty).")
 @click.option("--resolution", type=int, default=300, show_default=True, help="Capture dpi.")
 @click.option("--profile", help="Profile name from profiles/ (default from config.yaml).")
+@click.option("--paper", callback=_paper, help=PAPER_HELP)
 @click.pass_obj
-def scan(obj: Context, device, source, resolution, profile):
+def scan(obj: Context, device, source, resolution, profile, paper):
     """Quét bằng máy quét SANE / scan from a SANE device: on the running station if one is up,
     otherwise here in the foreground."""
     from drivers.sane_driver import SaneDriverError, SaneDriver
-    profile_obj = obj.cfg.profile(profile)
+    profile_obj = obj.cfg.profile(profile, paper)
     url = _daemon_url(obj.cfg)
     if url:
         _scan_on_daemon(obj.cfg, url, {"device": device, "source": source, "profile": profile_obj.name,
-                                       "resolution": resolution})
+                                       "resolution": resolution, "paper": paper})
         return
     mode = "color" if profile_obj.page.mode == "color" else "gray"
     try:

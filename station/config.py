@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.paper import parse_paper
 
 from pipeline.settings import PageSettings
 from station.errors import ConfigError
@@ -37,6 +39,15 @@ class HotFolderSettings(BaseModel):
     # Network shares where inotify sees nothing: poll the folder instead.
     poll: bool = False
     settle_seconds: float = Field(1.0, ge=0.1, le=60)
+    # The paper photographed or scanned into this folder (A4, A3, WxHmm…); default: the profile's.
+    paper: str | None = None
+
+    @field_validator("paper")
+    @classmethod
+    def _known_paper(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_paper(value)
+        return value
 
 
 class StationConfig(BaseModel):
@@ -116,8 +127,16 @@ class LoadedConfig:
     def hotfolder_path(self, hotfolder: HotFolderSettings) -> Path:
         return (self.path.parent / hotfolder.folder.expanduser()).resolve()
 
-    def profile(self, name: str | None = None) -> Profile:
-        return load_profile(self.profiles_dir, name or self.settings.default_profile)
+    def profile(self, name: str | None = None, paper: str | None = None) -> Profile:
+        """A profile by name; `paper` (the session's, stated by the operator) replaces its own."""
+        profile = load_profile(self.profiles_dir, name or self.settings.default_profile)
+        if paper is None:
+            return profile
+        try:
+            page = PageSettings.model_validate({**profile.page.model_dump(), "paper": paper})
+        except ValidationError as exc:
+            raise ConfigError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        return profile.model_copy(update={"page": page})
 
     def profile_names(self) -> list[str]:
         return sorted(p.stem for p in self.profiles_dir.glob("*.yaml"))

@@ -103,8 +103,8 @@ class Station:
         self._threads: list[threading.Thread] = []
         self._hotfolders: list[HotFolderDriver] = []
 
-    def _runner(self, profile_name: str | None) -> BatchRunner:
-        return BatchRunner(self.cfg, self.cfg.profile(profile_name), self.sessions, pool=self.pool)
+    def _runner(self, profile_name: str | None, paper: str | None = None) -> BatchRunner:
+        return BatchRunner(self.cfg, self.cfg.profile(profile_name, paper), self.sessions, pool=self.pool)
 
     def start(self) -> None:
         self.pool = make_pool(self.workers or os.cpu_count() or 1)
@@ -133,7 +133,7 @@ class Station:
                                      settle_seconds=hotfolder.settle_seconds, stop=self.stop_event)
             self._hotfolders.append(driver)
             try:
-                self._runner(hotfolder.profile).run(driver, self._hotfolder_source(hotfolder), resumable=True,
+                self._runner(hotfolder.profile, hotfolder.paper).run(driver, self._hotfolder_source(hotfolder), resumable=True,
                                                     on_event=self.events.append)
                 return
             except DiskFullError as exc:
@@ -156,9 +156,10 @@ class Station:
             if shutil.disk_usage(self.cfg.home).free >= wanted:
                 return
 
-    def start_scan(self, device: str, source: str | None, profile: str | None, resolution: int) -> ScanJob:
+    def start_scan(self, device: str, source: str | None, profile: str | None, resolution: int,
+                   paper: str | None = None) -> ScanJob:
         from drivers.sane_driver import SaneDriver
-        runner = self._runner(profile)  # validates the profile before anything starts
+        runner = self._runner(profile, paper)  # validates the profile before anything starts
         job = ScanJob(next(self._job_ids), device, source, runner.profile.name)
         self.jobs[job.id] = job
         mode = "color" if runner.profile.page.mode == "color" else "gray"

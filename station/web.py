@@ -86,6 +86,7 @@ class ScanRequest(BaseModel):
     source: str | None = Field(None, pattern="^(flatbed|adf|adf-duplex)$")
     profile: str | None = Field(None, max_length=64)
     resolution: int = Field(300, ge=75, le=1200)
+    paper: str | None = Field(None, max_length=32, description="Paper scanned: A4, A3, B4… or WxHmm (default: the profile's).")
 
 
 class EntryRef(BaseModel):
@@ -673,7 +674,8 @@ def create_app(station: Station, token: str | None) -> FastAPI:
     @api.post("/scan", status_code=202, summary="Start scanning from a SANE device", response_model=Job)
     def scan(request: ScanRequest) -> dict:
         try:
-            job = station.start_scan(request.device, request.source, request.profile, request.resolution)
+            job = station.start_scan(request.device, request.source, request.profile, request.resolution,
+                                     request.paper)
         except StationError as exc:
             raise HTTPException(400, exc.message) from None
         return job.as_dict()

@@ -88,7 +88,7 @@ def test_corrupt_and_dpi_less_images_are_reported_and_the_batch_goes_on(tmp_path
     assert result.exit_code == 0, result.output
     assert "0003.jpg" in result.output and "0004.tif" in result.output and "0005.jpg" in result.output
     assert "0006.gif" in result.output and "không hỗ trợ" in result.output and "notes.txt" not in result.output
-    assert "0001.png" in result.output and "ước tính" in result.output
+    assert "0001.png" in result.output and "đo theo khổ giấy" in result.output
     assert "4 ảnh hỏng" in result.output
     quarantine = tmp_path / "home" / "quarantine"
     assert sorted(p.name for p in quarantine.rglob("*") if p.is_file())[:1]

@@ -34,7 +34,7 @@ def test_grey_file_loads_as_one_channel(tmp_path):
     path = tmp_path / "g.png"
     corpus.save_image(path, np.full((300, 200), 240, np.uint8), DPI)
     loaded = load_frame(path, 0, 10**8)
-    assert loaded.pixels.shape == (300, 200) and loaded.dpi == pytest.approx(DPI, abs=0.01)
+    assert loaded.pixels.shape == (300, 200) and loaded.file_dpi == pytest.approx(DPI, abs=0.01)
 
 
 def test_grey_content_page_matches_its_colour_capture(tmp_path):
