@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from pipeline import blank, encode, geometry, ocr, tone
+from pipeline import blank, dewarp, encode, geometry, ocr, tone
 from pipeline.encode import EncodedImage
 from pipeline.load import load_frame
 from pipeline.separator import SeparatorPayload, has_separator_bands, read_separator
@@ -183,4 +183,17 @@ def process_capture(path: Path, frame: int, settings: PageSettings) -> tuple[Pag
     if loaded.dpi_estimated:  # the capture shows two A4 pages side by side, not one
         dpi = max(loaded.pixels.shape[:2]) / SPREAD_LONG_IN
     split = split_spread(loaded.pixels, dpi)
-    return tuple(process_page(page, dpi, settings, loaded.dpi_estimated) for page in split.pages)
+    if split.gutter is None:
+        return (process_page(loaded.pixels, dpi, settings, loaded.dpi_estimated),)
+    # The pages of a bound book curl into the spine: straightened, their fold's light evened out
+    # and their lines straightened before they go through like any page.
+    return tuple(process_page(bound_page(page, dpi, side == 0, settings), dpi, settings,
+                              loaded.dpi_estimated)
+                 for side, page in enumerate(split.pages))
+
+
+def bound_page(page: np.ndarray, dpi: float, spine_right: bool, settings: PageSettings) -> np.ndarray:
+    """One page cut from an open book, cropped and squared, with its curl undone (dewarp.py)."""
+    straight = geometry.straighten(page, dpi, settings.model_copy(update=dict(fix_orientation=False)))
+    return dewarp.flatten_bound_page(straight.image, dpi, spine_right,
+                                     straight.sheet_box.paper_rgb).image
