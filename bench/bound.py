@@ -85,6 +85,8 @@ def _towards_spine(page: np.ndarray, dpi: int, spine_right: bool, text_to_spine_
     grey = cv2.cvtColor(page, cv2.COLOR_RGB2GRAY)
     ink_cols = np.flatnonzero((grey < INK_SHARE * np.percentile(grey, 90)).sum(axis=0)
                               > 0.002 * grey.shape[0])
+    if ink_cols.size == 0:
+        return page
     w = page.shape[1]
     first, last = int(ink_cols[0]), int(ink_cols[-1])
     shift = min(int(round(w - 1 - last - text_to_spine_mm * dpi / MM_PER_INCH)), first // 2)
@@ -125,14 +127,16 @@ def render_bound_spread(dpi: int, seed: int, *, curl_mm: float, text_to_spine_mm
                         ) -> BoundSpread:
     """An open book on a dark cradle under an overhead camera, each page lifted by up to curl_mm
     into the spine. Deterministic from seed. pages: which register pages lie open (page 2 has a
-    ruled table, page 3 ruled free lines); by default a seed-chosen pair with rules on both."""
+    ruled table, page 3 ruled free lines, 0 a blank page); by default a seed-chosen pair with rules
+    on both."""
     rng = np.random.default_rng(seed)
     pages = pages or ((2, 3), (3, 2), (2, 2), (3, 3))[seed % 4]
     height_mm = height_mm or float(rng.uniform(400, 500))
     px = dpi / MM_PER_INCH
     flat = []
     for side, page_no in enumerate(pages):
-        page = register_page((seed + 3 * side) % 8, page_no, dpi)
+        page = (register_page((seed + 3 * side) % 8, page_no, dpi) if page_no else
+                corpus.render_blank_page(dpi, seed + side))
         flat.append(_towards_spine(page, dpi, spine_right=side == 0,
                                    text_to_spine_mm=text_to_spine_mm))
     ph, pw = flat[0].shape[:2]
@@ -188,6 +192,7 @@ SIDE_BAND_MM = 5.0
 TRACK_STEP_MM = 1.0
 TRACK_REACH_MM = 0.5
 TRACK_BAND_MM = 3.0
+TRACK_MEDIAN_MM = 7
 TRACK_DARK_SHARE = 0.8
 
 
@@ -286,6 +291,9 @@ def rule_bows(page: np.ndarray, flat: np.ndarray, rules: tuple[RuledLine, ...], 
             bows.append(None)
             continue
         xs, ys = np.array(points).T
+        # A few millimetres followed along a stroke of the writing on the line are not its bow.
+        half_run = TRACK_MEDIAN_MM // 2
+        ys = np.array([np.median(ys[max(0, i - half_run):i + half_run + 1]) for i in range(ys.size)])
         fit = np.polyval(np.polyfit(xs, ys, 1), xs)
         bows.append(float(np.abs(ys - fit).max()) / px)
     return bows

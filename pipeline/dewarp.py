@@ -81,6 +81,15 @@ MOVE_MIN_MM = 0.1
 
 
 @dataclass(frozen=True, eq=False)
+class Disparity:
+    """A page's curl: the flat page's row Y is seen at row shift + factor * Y, per column counted
+    from the spine side edge outwards, one every `step_mm`; shift and rows in mm."""
+    shift_mm: np.ndarray
+    factor: np.ndarray
+    step_mm: float
+
+
+@dataclass(frozen=True, eq=False)
 class BoundPage:
     image: np.ndarray
     gain_max: float  # strongest brightening of the fold's shading (1: none)
@@ -88,6 +97,9 @@ class BoundPage:
     surround_share: float  # share of the page painted paper (cradle seen past the bent outline)
     lines: int  # lines the curl was measured on
     disparity_mm: float  # largest vertical displacement corrected (0: the page lay flat)
+    # The curl measured on this page's own lines (None: too few lines), for the facing page.
+    measured: Disparity | None
+    borrowed: bool  # too few lines of its own: the facing page's curl was applied
     seconds: float
 
 
@@ -99,8 +111,11 @@ class _Line:
 
 
 def flatten_bound_page(page: np.ndarray, dpi: float, spine_right: bool,
-                       paper_rgb: tuple[int, int, int]) -> BoundPage:
-    """A straightened page of a split spread (RGB or grey), the spine on its right or left edge."""
+                       paper_rgb: tuple[int, int, int], facing: Disparity | None = None
+                       ) -> BoundPage:
+    """A straightened page of a split spread (RGB or grey), the spine on its right or left edge.
+    facing: the other page's measured curl, applied when this page has too few lines of its own
+    (both pages of a spread rise into the same spine)."""
     t0 = time.perf_counter()
     small, scale = shrink(page, WORK_DPI / dpi)
     if not spine_right:  # measured with the spine on the right; the full page is never flipped
@@ -117,6 +132,10 @@ def flatten_bound_page(page: np.ndarray, dpi: float, spine_right: bool,
     grey[surround] = 255
     lines = _lines(grey, px_mm)
     model = _disparity(lines, grey.shape, px_mm) if len(lines) >= MIN_LINES else None
+    measured = None if model is None else _from_spine(*model, px_mm)
+    borrowed = model is None and facing is not None
+    if borrowed:
+        model = _to_columns(facing, grey.shape[1], px_mm)
 
     out = page.copy()
     h, w = page.shape[:2]
@@ -142,8 +161,21 @@ def flatten_bound_page(page: np.ndarray, dpi: float, spine_right: bool,
             out = _remap(out, shift / scale, factor, scale, small.shape[1], spine_right,
                          MOVE_MIN_MM * dpi / MM_PER_INCH, fill)
     return BoundPage(out, float(gain.max()), shaded / px_mm, float(surround.mean()), len(lines),
-                     round(disparity, 2) if disparity >= FLAT_MM else 0.0,
+                     round(disparity, 2) if disparity >= FLAT_MM else 0.0, measured, borrowed,
                      time.perf_counter() - t0)
+
+
+def _from_spine(shift: np.ndarray, factor: np.ndarray, px_mm: float) -> Disparity:
+    """Work-column model (spine on the right) as a Disparity."""
+    return Disparity(shift[::-1] / px_mm, factor[::-1].copy(), 1.0 / px_mm)
+
+
+def _to_columns(d: Disparity, width: int, px_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """A Disparity as a work-column model of a page `width` columns wide (spine on the right);
+    past the measured columns the last ones hold."""
+    from_spine = (width - 1 - np.arange(width)) / px_mm
+    at = np.arange(d.shift_mm.size) * d.step_mm
+    return np.interp(from_spine, at, d.shift_mm) * px_mm, np.interp(from_spine, at, d.factor)
 
 
 def _spine_zone(w: int, count: int, spine_right: bool) -> slice:

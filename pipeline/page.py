@@ -187,13 +187,21 @@ def process_capture(path: Path, frame: int, settings: PageSettings) -> tuple[Pag
         return (process_page(loaded.pixels, dpi, settings, loaded.dpi_estimated),)
     # The pages of a bound book curl into the spine: straightened, their fold's light evened out
     # and their lines straightened before they go through like any page.
-    return tuple(process_page(bound_page(page, dpi, side == 0, settings), dpi, settings,
-                              loaded.dpi_estimated)
-                 for side, page in enumerate(split.pages))
+    return tuple(process_page(bound, dpi, settings, loaded.dpi_estimated)
+                 for bound in bound_pages(split.pages, dpi, settings))
 
 
-def bound_page(page: np.ndarray, dpi: float, spine_right: bool, settings: PageSettings) -> np.ndarray:
-    """One page cut from an open book, cropped and squared, with its curl undone (dewarp.py)."""
-    straight = geometry.straighten(page, dpi, settings.model_copy(update=dict(fix_orientation=False)))
-    return dewarp.flatten_bound_page(straight.image, dpi, spine_right,
-                                     straight.sheet_box.paper_rgb).image
+def bound_pages(pages: tuple[np.ndarray, np.ndarray], dpi: float, settings: PageSettings
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The (left, right) pages cut from an open book, cropped and squared, with their curl undone
+    (dewarp.py); a page with too few lines to measure its curl on takes the facing page's."""
+    square = settings.model_copy(update=dict(fix_orientation=False))
+    straight = [geometry.straighten(p, dpi, square) for p in pages]
+    done = [dewarp.flatten_bound_page(s.image, dpi, side == 0, s.sheet_box.paper_rgb)
+            for side, s in enumerate(straight)]
+    for side, other in ((0, 1), (1, 0)):
+        if done[side].measured is None and done[other].measured is not None:
+            s = straight[side]
+            done[side] = dewarp.flatten_bound_page(s.image, dpi, side == 0, s.sheet_box.paper_rgb,
+                                                   facing=done[other].measured)
+    return done[0].image, done[1].image

