@@ -3,10 +3,12 @@ to the paper, and straighten the lines that bow where the page curls up into the
 
 Why a split page needs this (a loose sheet does not):
 - Light. Near the spine the page turns away from the overhead light and the fold shades itself:
-  paper loses 30-50 % of its brightness within the last 5-10 mm. The background estimate of
-  tone.flatten_background works at 1 px/mm with a 2 mm blur and cannot follow a fall that steep at
-  the page's edge, so a grey band stays. The shading runs along the fold, so it is measured per
-  column at 0.25 mm (each column's paper level) and divided out before flattening.
+  paper loses 30-50 % of its brightness within the last 5-15 mm. Past the cut, straighten() paints
+  the paper's colour, so along that edge the shading is a valley narrower than the 15 mm closing of
+  tone.flatten_background, which fills it like a stroke: the background is taken for bright paper
+  there (measured: ~200 where the paper is 136-178) and a grey band stays. The shading runs along
+  the fold, so it is measured per column at 0.25 mm (each column's paper level) and divided out
+  before flattening.
 - Corners. Lifted into the spine the page looks bigger there (it is nearer the camera): its top and
   bottom edges bend outwards. find_sheet keeps the convex hull of the sheet, so the cradle between
   the hull's straight edge and the bent edge stays as dark wedges; they are painted paper.
@@ -68,10 +70,15 @@ REFERENCE_MM = 10.0
 SAMPLE_MM = 1.0
 LINE_SMOOTH_MM = 3.0
 LINE_NOISE_MM = 0.8
-# Per column, the fit needs this many lines spread over SCALE_SPAN_MM of the page's height to
-# measure the scale b(x); with fewer, only the shift a(x).
+# A page needs this many lines to measure its curl on; a column's scale is measured on lines
+# lying on average at least SCALE_MIN_REACH_MM from the optical centre's row.
 MIN_LINES = 3
-SCALE_SPAN_MM = 60.0
+SCALE_MIN_REACH_MM = 20.0
+# A page lifted by at most ~50 mm under a camera at least ~380 mm high is seen at most this much
+# bigger, and never smaller (it never sinks below the cradle).
+MAX_SCALE = 1.15
+# The optical centre's row lies in this part of the page's height (the book lies under the camera).
+CENTRE_SPAN = (0.25, 0.75)
 FIT_OUTLIER_MM = 1.0
 MODEL_SMOOTH_MM = 3.0
 # Below this largest displacement anywhere on the page it is flat: left as it is.
@@ -313,18 +320,25 @@ def _centres(mask: np.ndarray, px_mm: float, min_len_mm: float, max_height_mm: f
 
 def _disparity(lines: list[_Line], shape: tuple[int, int], px_mm: float
                ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per work column, (a, b) of y = a + b * Y: seen row y of the flat page's row Y."""
+    """Per work column, (a, b) of y = a + b * Y: seen row y of the flat page's row Y.
+
+    One camera sees the whole page: every column is scaled about the same row, the optical
+    centre's (yc), so y - yc = b(x) * (Y - yc) and a = yc * (1 - b). yc is the row that explains
+    the lines best; b(x) then comes from every line at x, even a single one far from yc."""
     h, w = shape
     # Every line's seen row at every column it covers (NaN elsewhere), against its flat row.
     seen = np.full((len(lines), w), np.nan)
     for k, ln in enumerate(lines):
         cols = np.arange(int(np.ceil(ln.xs[0])), int(np.floor(ln.xs[-1])) + 1)
         seen[k, cols] = np.interp(cols, ln.xs, ln.ys)
-    flat = np.array([ln.reference for ln in lines])[:, None]
+    flat = np.broadcast_to(np.array([ln.reference for ln in lines])[:, None], seen.shape)
     use = np.isfinite(seen)
+    # Every millimetre of the page's middle: the camera is over the book.
+    candidates = np.arange(CENTRE_SPAN[0] * h, CENTRE_SPAN[1] * h, px_mm)
     for _ in range(2):  # a fit, then again without the lines that strayed from it
-        shift, factor, known = _column_fit(np.where(use, seen, 0.0), flat, use, px_mm)
-        stray = use & (np.abs(seen - (shift + factor * flat)) > FIT_OUTLIER_MM * px_mm)
+        centre, factor, known = _scale_fit(np.where(use, seen, 0.0), np.where(use, flat, 0.0),
+                                           use, candidates, px_mm)
+        stray = use & (np.abs(seen - centre - factor * (flat - centre)) > FIT_OUTLIER_MM * px_mm)
         if not stray.any():
             break
         use &= ~stray
@@ -332,30 +346,31 @@ def _disparity(lines: list[_Line], shape: tuple[int, int], px_mm: float
         return None
     idx = np.arange(w)
     # Past the lines' ends the nearest measured column holds (np.interp keeps the end values).
-    shift = np.interp(idx, idx[known], shift[known])
-    factor = np.interp(idx, idx[known], factor[known])
-    sigma = MODEL_SMOOTH_MM * px_mm
-    shift = cv2.GaussianBlur(shift[None, :], (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)[0]
-    factor = cv2.GaussianBlur(factor[None, :], (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)[0]
-    return shift, factor
+    factor = np.interp(idx, idx[known], np.clip(factor[known], 1.0, MAX_SCALE))
+    factor = cv2.GaussianBlur(factor[None, :], (0, 0), MODEL_SMOOTH_MM * px_mm,
+                              borderType=cv2.BORDER_REPLICATE)[0]
+    return centre * (1.0 - factor), factor
 
 
-def _column_fit(seen: np.ndarray, flat: np.ndarray, use: np.ndarray, px_mm: float
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Least squares of seen = a + b * flat in every column over the lines used there; b = 1 where
-    the lines span too little of the page's height to tell its scale."""
-    n = use.sum(axis=0)
-    f = np.where(use, flat, 0.0)
-    sf, sy = f.sum(axis=0), seen.sum(axis=0)
-    sff, sfy = (f * f).sum(axis=0), (f * seen).sum(axis=0)
-    lowest = np.where(use, flat, np.inf).min(axis=0)
-    highest = np.where(use, flat, -np.inf).max(axis=0)
-    known = n >= MIN_LINES
-    scaled = known & (highest - lowest >= SCALE_SPAN_MM * px_mm)
+def _scale_fit(seen: np.ndarray, flat: np.ndarray, use: np.ndarray, candidates: np.ndarray,
+               px_mm: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """Least squares of seen - yc = b * (flat - yc) per column, over the lines used there, for the
+    candidate yc that leaves the least residual: (yc, b per column, columns measured)."""
+    n = use.sum(axis=0).astype(np.float64)
+    sf, sy = flat.sum(axis=0), seen.sum(axis=0)
+    sff, sfy, syy = (flat * flat).sum(axis=0), (flat * seen).sum(axis=0), (seen * seen).sum(axis=0)
+    c = candidates[:, None]
+    uu = sff - 2 * c * sf + n * c * c  # sum of (flat - yc)^2, per candidate and column
+    uv = sfy - c * (sf + sy) + n * c * c
+    vv = syy - 2 * c * sy + n * c * c
+    # A line within a few millimetres of yc tells nothing of the scale.
+    known = (n > 0) & (uu >= (SCALE_MIN_REACH_MM * px_mm) ** 2 * np.maximum(n, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        factor = np.where(scaled, (n * sfy - sf * sy) / (n * sff - sf * sf), 1.0)
-        shift = np.where(known, (sy - factor * sf) / n, 0.0)
-    return shift, factor, known
+        residual = np.where(known, vv - uv * uv / uu, 0.0).sum(axis=1) / np.maximum(
+            known.sum(axis=1), 1)
+        best = int(np.argmin(residual))
+        factor = np.where(known[best], uv[best] / uu[best], 1.0)
+    return float(candidates[best]), factor, known[best]
 
 
 def _remap(page: np.ndarray, shift: np.ndarray, factor: np.ndarray, scale: float, work_w: int,
