@@ -34,10 +34,11 @@ WORK_DPI = 100.0
 SURROUND_SHARE = 0.6
 SURROUND_MIN_MM = 3.0
 # A page lifted by 40 mm under a camera 450 mm high looks up to ~10 % bigger by the spine: its edge
-# bends out by up to ~15 mm. A wedge is at least WEDGE_MIN_THICK_MM thick somewhere (ruled lines
-# are 0.1-0.5 mm).
+# bends out by up to ~15 mm. A wedge is somewhere at least WEDGE_MIN_THICK_MM thick (ruled lines
+# are 0.1-0.5 mm) over WEDGE_MIN_LEN_MM (no stroke of writing is that solid).
 WEDGE_REACH_MM = 20.0
 WEDGE_MIN_THICK_MM = 1.0
+WEDGE_MIN_LEN_MM = 10.0
 # The cradle's blurred rim on the paper is painted with it.
 SURROUND_RIM_MM = 0.5
 # A column's paper level: this percentile of its brightness (ink and ruled lines are darker, and
@@ -79,6 +80,9 @@ SCALE_MIN_REACH_MM = 20.0
 MAX_SCALE = 1.15
 # The optical centre's row lies in this part of the page's height (the book lies under the camera).
 CENTRE_SPAN = (0.25, 0.75)
+# A line farther than FIT_OUTLIER_MM from the fit at a column (a text line's word off its row) is
+# left out there; the scale is smoothed along the page over MODEL_SMOOTH_MM (the paper bends
+# smoothly).
 FIT_OUTLIER_MM = 1.0
 MODEL_SMOOTH_MM = 3.0
 # Below this largest displacement anywhere on the page it is flat: left as it is.
@@ -205,7 +209,8 @@ def _surround(value: np.ndarray, paper_level: float, px_mm: float) -> np.ndarray
     touching the edge; along the top and bottom, dark wedges between the crop's straight edge and
     the page's edge bent outwards by the curl. A wedge need not touch the crop's edge (the crop
     paints paper past the hull), so it is told by its shape: at least SURROUND_MIN_MM along the
-    edge, thicker than any ruled line, within WEDGE_REACH_MM of the edge."""
+    edge, solid over WEDGE_MIN_LEN_MM and thicker than any ruled line, within WEDGE_REACH_MM of
+    the edge."""
     dark = (value < SURROUND_SHARE * paper_level).astype(np.uint8)
     h = dark.shape[0]
     k = max(3, int(round(SURROUND_MIN_MM * px_mm)))
@@ -214,7 +219,8 @@ def _surround(value: np.ndarray, paper_level: float, px_mm: float) -> np.ndarray
     touching = np.unique(np.concatenate([labels[:, 0], labels[:, -1]]))
     surround = np.isin(labels, touching[touching != 0]).astype(np.uint8)
     thick = max(2, int(round(WEDGE_MIN_THICK_MM * px_mm)))
-    along = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((thick, k), np.uint8))
+    long = max(k, int(round(WEDGE_MIN_LEN_MM * px_mm)))
+    along = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((thick, long), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(along, connectivity=4)
     reach = WEDGE_REACH_MM * px_mm
     tops, bottoms = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]
@@ -268,6 +274,7 @@ def _fold_gain(value: np.ndarray, surround: np.ndarray, px_mm: float) -> tuple[n
 
 def _lines(grey: np.ndarray, px_mm: float) -> list[_Line]:
     """Ruled lines and text lines reaching out to the page's flat part, as sampled centre rows."""
+    # Ink: darker than its ~4 mm neighbourhood (as geometry's skew measure), whatever the light.
     block = max(3, int(round(4 * px_mm)) | 1)
     ink = cv2.adaptiveThreshold(grey, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 20)
 
