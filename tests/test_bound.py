@@ -57,6 +57,21 @@ def test_bound_spread_pages_come_out_flat(dpi: int, curl: float, seed: int, skew
         assert max(followed) <= BOW_MAX_MM
 
 
+def test_grey_capture_of_a_curled_book() -> None:
+    dpi = 200
+    s = bound.render_bound_spread(dpi, 15, curl_mm=30.0, skew_deg=1.0)
+    grey = cv2.cvtColor(s.capture, cv2.COLOR_RGB2GRAY)
+    result = spread.split_spread(grey, dpi)
+    assert result.gutter is not None, result.reason
+    for side, cut in enumerate(page.bound_pages(result.pages, dpi, SETTINGS)):
+        out = tone.flatten_background(cut, dpi)
+        assert out.ndim == 2
+        assert min(bound.side_bands(out, dpi).values()) >= BAND_MIN
+        assert bound.corner_darkness(out, dpi) >= CORNER_MIN
+        bows = bound.rule_bows(out, (s.left, s.right)[side], s.rules[side], dpi, side == 0)
+        assert max(b for b in bows if b is not None) <= BOW_MAX_MM
+
+
 @pytest.mark.parametrize("page_no", [2, 3])
 def test_flat_page_is_left_as_it_is(page_no: int) -> None:
     dpi = 200
