@@ -85,6 +85,10 @@ CENTRE_SPAN = (0.25, 0.75)
 # smoothly).
 FIT_OUTLIER_MM = 1.0
 MODEL_SMOOTH_MM = 3.0
+# The curl fitted on every other line must at least halve the typical other line's distance from
+# straight (root mean square), among the lines off straight by HOLDOUT_BOW_MM or more.
+HOLDOUT_GAIN = 0.5
+HOLDOUT_BOW_MM = 0.2
 # Below this largest displacement anywhere on the page it is flat: left as it is.
 FLAT_MM = 0.5
 # Columns displaced less than this anywhere are left as they are (cheaper than remapping them).
@@ -143,6 +147,8 @@ def flatten_bound_page(page: np.ndarray, dpi: float, spine_right: bool,
     grey[surround] = 255
     lines = _lines(grey, px_mm)
     model = _disparity(lines, grey.shape, px_mm) if len(lines) >= MIN_LINES else None
+    if model is not None and not _holds_up(lines, grey.shape, px_mm):
+        model = None
     measured = None if model is None else _from_spine(*model, px_mm)
     borrowed = model is None and facing is not None
     if borrowed:
@@ -357,6 +363,31 @@ def _disparity(lines: list[_Line], shape: tuple[int, int], px_mm: float
     factor = cv2.GaussianBlur(factor[None, :], (0, 0), MODEL_SMOOTH_MM * px_mm,
                               borderType=cv2.BORDER_REPLICATE)[0]
     return centre * (1.0 - factor), factor
+
+
+def _holds_up(lines: list[_Line], shape: tuple[int, int], px_mm: float) -> bool:
+    """Whether the curl fitted on every other line (by row) straightens most of the lines between
+    them, and the other way round: a model from few or noisy lines that only fits its own lines
+    (a few text lines in one part of the page) would bend the rest of the page."""
+    ordered = sorted(lines, key=lambda ln: ln.reference)
+    halves = (ordered[::2], ordered[1::2])
+    for fitted, checked in (halves, halves[::-1]):
+        if len(fitted) < MIN_LINES:
+            return len(lines) >= 2 * MIN_LINES  # too few to check: enough lines to trust the fit
+        model = _disparity(fitted, shape, px_mm)
+        if model is None:
+            return False
+        shift, factor = model
+        ratios = []
+        for ln in checked:
+            cols = np.clip(np.round(ln.xs).astype(int), 0, shape[1] - 1)
+            before = float(np.sqrt(np.mean(np.square(ln.ys - ln.reference))))
+            after = float(np.sqrt(np.mean(np.square(ln.ys - shift[cols] - factor[cols] * ln.reference))))
+            if before >= HOLDOUT_BOW_MM * px_mm:  # a line that was straight tells nothing
+                ratios.append(after / before)
+        if ratios and np.median(ratios) > HOLDOUT_GAIN:
+            return False
+    return True
 
 
 def _scale_fit(seen: np.ndarray, flat: np.ndarray, use: np.ndarray, candidates: np.ndarray,
