@@ -123,6 +123,7 @@ class _Line:
     xs: np.ndarray  # sampled columns, work pixels
     ys: np.ndarray  # centre row at each
     reference: float  # the row on the flat page: its outer end's
+    ruled: bool  # a ruled line (text lines' centres are rougher)
 
 
 def flatten_bound_page(page: np.ndarray, dpi: float, spine_right: bool,
@@ -290,15 +291,15 @@ def _lines(grey: np.ndarray, px_mm: float) -> list[_Line]:
 
     thick = cv2.dilate(ink, rect(0, RULE_THICKEN_MM))
     rules = cv2.morphologyEx(thick, cv2.MORPH_OPEN, rect(RULE_RUN_MM, 0))
-    found = _centres(rules, px_mm, RULE_MIN_MM, RULE_THICKEN_MM + 2.0)
+    found = _centres(rules, px_mm, RULE_MIN_MM, RULE_THICKEN_MM + 2.0, ruled=True)
     text = ink & (1 - cv2.dilate(rules, rect(0, 1.0)))
     words = cv2.morphologyEx(text, cv2.MORPH_CLOSE, rect(WORD_GAP_MM, 0))
-    found += _centres(words, px_mm, TEXT_LINE_MIN_MM, TEXT_LINE_MAX_HEIGHT_MM)
+    found += _centres(words, px_mm, TEXT_LINE_MIN_MM, TEXT_LINE_MAX_HEIGHT_MM, ruled=False)
     return found
 
 
-def _centres(mask: np.ndarray, px_mm: float, min_len_mm: float, max_height_mm: float
-             ) -> list[_Line]:
+def _centres(mask: np.ndarray, px_mm: float, min_len_mm: float, max_height_mm: float,
+             ruled: bool) -> list[_Line]:
     h, w = mask.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     step = max(1, int(round(SAMPLE_MM * px_mm)))
@@ -327,7 +328,7 @@ def _centres(mask: np.ndarray, px_mm: float, min_len_mm: float, max_height_mm: f
         if np.abs(ys - smoothed).max() > LINE_NOISE_MM * px_mm:
             continue
         near_outer = xs <= xs[0] + REFERENCE_MM * px_mm
-        found.append(_Line(xs, smoothed, float(np.median(smoothed[near_outer]))))
+        found.append(_Line(xs, smoothed, float(np.median(smoothed[near_outer])), ruled))
     return found
 
 
@@ -369,8 +370,13 @@ def _holds_up(lines: list[_Line], shape: tuple[int, int], px_mm: float) -> bool:
     """Whether the curl fitted on every other line (by row) straightens most of the lines between
     them, and the other way round: a model from few or noisy lines that only fits its own lines
     (a few text lines in one part of the page) would bend the rest of the page."""
-    ordered = sorted(lines, key=lambda ln: ln.reference)
-    halves = (ordered[::2], ordered[1::2])
+    # Every other ruled line and every other text line (by row): on a ruled page where writing
+    # sits on every rule, alternating over all lines would put every rule in one half.
+    halves: tuple[list[_Line], list[_Line]] = ([], [])
+    for ruled in (True, False):
+        kind = sorted((ln for ln in lines if ln.ruled == ruled), key=lambda ln: ln.reference)
+        halves[0].extend(kind[::2])
+        halves[1].extend(kind[1::2])
     for fitted, checked in (halves, halves[::-1]):
         if len(fitted) < MIN_LINES:
             return len(lines) >= 2 * MIN_LINES  # too few to check: enough lines to trust the fit
@@ -378,8 +384,10 @@ def _holds_up(lines: list[_Line], shape: tuple[int, int], px_mm: float) -> bool:
         if model is None:
             return False
         shift, factor = model
+        # Ruled lines, when there are enough, are the sharper judges.
+        ruled = [ln for ln in checked if ln.ruled]
         ratios = []
-        for ln in checked:
+        for ln in (ruled if len(ruled) >= MIN_LINES else checked):
             cols = np.clip(np.round(ln.xs).astype(int), 0, shape[1] - 1)
             before = float(np.sqrt(np.mean(np.square(ln.ys - ln.reference))))
             after = float(np.sqrt(np.mean(np.square(ln.ys - shift[cols] - factor[cols] * ln.reference))))
