@@ -187,8 +187,9 @@ def render_bound_spread(dpi: int, seed: int, *, curl_mm: float, text_to_spine_mm
 # Measures on a processed page
 
 SIDE_BAND_MM = 5.0
-# A rule is followed from its outer end towards the spine 1 mm at a time, at most this far up or
-# down a step, as long as it is this much darker than the paper.
+# A rule is followed from its outer end towards the spine 1 mm at a time, at most TRACK_REACH_MM
+# up or down a step past its slope so far, on a TRACK_BAND_MM wide band of columns, as long as it
+# is this much darker than the paper; its path is a running median over TRACK_MEDIAN_MM steps.
 TRACK_STEP_MM = 1.0
 TRACK_REACH_MM = 0.5
 TRACK_BAND_MM = 3.0
