@@ -15,13 +15,13 @@ from typing import Literal
 
 import numpy as np
 
-from pipeline import blank, encode, geometry, ocr, tone
+from pipeline import blank, dewarp, encode, geometry, ocr, tone
 from pipeline.encode import EncodedImage
 from pipeline.load import load_frame
 from pipeline.paper import MM_PER_INCH, Paper, Resolution, parse_paper, resolve_dpi
+from pipeline.perspective import sheet_quad
 from pipeline.separator import SeparatorPayload, has_separator_bands, read_separator
 from pipeline.settings import PageSettings
-from pipeline.perspective import sheet_quad
 from pipeline.sheet import SHEET_WORK_DPI, SheetBox, find_sheet
 from pipeline.spread import split_spread
 
@@ -217,7 +217,12 @@ def process_capture(path: Path, frame: int, settings: PageSettings) -> tuple[Pag
     # An open book: two pages of the stated paper side by side.
     found, _ = capture_resolution(loaded.pixels, loaded.file_dpi, paper.side_by_side())
     split = split_spread(loaded.pixels, found.dpi)
-    return tuple(process_page(page, found.dpi, settings, found) for page in split.pages)
+    if split.gutter is None:
+        return (process_page(loaded.pixels, found.dpi, settings, found),)
+    # The pages of a bound book curl into the spine: straightened, their fold's light evened out
+    # and their lines straightened before they go through like any page.
+    return tuple(process_page(bound, found.dpi, settings, found)
+                 for bound in bound_pages(split.pages, found.dpi, settings))
 
 
 def capture_resolution(capture: np.ndarray, file_dpi: float | None, paper: Paper
@@ -234,3 +239,19 @@ def capture_resolution(capture: np.ndarray, file_dpi: float | None, paper: Paper
         return resolve_dpi(file_dpi, box.size, paper), box
     # A photographed sheet is a quadrilateral: the means of its opposite sides measure it.
     return resolve_dpi(file_dpi, quad.size, paper, slack=quad.keystone), box
+
+
+def bound_pages(pages: tuple[np.ndarray, np.ndarray], dpi: float, settings: PageSettings
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The (left, right) pages cut from an open book, cropped and squared, with their curl undone
+    (dewarp.py); a page with too few lines to measure its curl on takes the facing page's."""
+    square = settings.model_copy(update=dict(fix_orientation=False))
+    straight = [geometry.straighten(p, dpi, square) for p in pages]
+    done = [dewarp.flatten_bound_page(s.image, dpi, side == 0, s.sheet_box.paper_rgb)
+            for side, s in enumerate(straight)]
+    for side, other in ((0, 1), (1, 0)):
+        if done[side].measured is None and done[other].measured is not None:
+            s = straight[side]
+            done[side] = dewarp.flatten_bound_page(s.image, dpi, side == 0, s.sheet_box.paper_rgb,
+                                                   facing=done[other].measured)
+    return done[0].image, done[1].image

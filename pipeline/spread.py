@@ -254,7 +254,7 @@ def _find_book(small: np.ndarray, sdpi: float) -> _Book:
             float(np.hypot(*(bl - tl))) / sdpi * MM_PER_INCH)
     angle = float(np.degrees(np.arctan2(-(tr[1] - tl[1]), tr[0] - tl[0])))
     mom = cv2.moments(hull)
-    fill = np.median(small[surround], axis=0)
+    fill = np.broadcast_to(np.median(small[surround], axis=0), 3)  # grey captures: one level
     return _Book(hull, (mom["m10"] / mom["m00"], mom["m01"] / mom["m00"]), size, angle, True,
                  (int(fill[0]), int(fill[1]), int(fill[2])))
 
