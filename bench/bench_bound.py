@@ -55,7 +55,7 @@ def main() -> None:
                 continue
             filed += 2
             for side, cut in enumerate(result.pages):
-                straight = geometry.straighten(cut, args.dpi, settings)
+                straight = geometry.straighten(cut, args.dpi, settings, rectify_perspective=False)
                 done = dewarp.flatten_bound_page(straight.image, args.dpi, side == 0,
                                                  straight.sheet_box.paper_rgb)
                 seconds.append(done.seconds)

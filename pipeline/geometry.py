@@ -82,9 +82,11 @@ def dark_edges(img: np.ndarray, paper_level: float | None = None) -> EdgeBands:
 
 
 def straighten(img_rgb: np.ndarray, dpi: float, settings: PageSettings,
-               sheet: SheetBox | None = None) -> Straightened:
+               sheet: SheetBox | None = None, *, rectify_perspective: bool = True) -> Straightened:
     """Crop to the sheet (rectifying a photographed sheet's perspective), deskew with paper fill,
-    fix the quarter turn, trim any dark frame. `sheet`: the sheet already found in this capture."""
+    fix the quarter turn, trim any dark frame. `sheet`: the sheet already found in this capture.
+    rectify_perspective=False for a page of an open book: its outline widens towards the spine
+    because the page curls up to the camera, not because the camera looks at it askew (dewarp.py)."""
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     box = find_sheet(img_rgb, dpi) if sheet is None else sheet
@@ -94,7 +96,7 @@ def straighten(img_rgb: np.ndarray, dpi: float, settings: PageSettings,
 
     t0 = time.perf_counter()
     max_skew = settings.max_deskew_deg
-    if quad is not None and keystone > KEYSTONE_MIN:
+    if rectify_perspective and quad is not None and keystone > KEYSTONE_MIN:
         crop = rectify(img_rgb, quad, dpi, parse_paper(settings.paper), SHEET_INSET_MM, box.paper_rgb)
         offset, cut = (0, 0), whole_sheet(crop.shape[1], crop.shape[0], box.paper_rgb)
         max_skew = min(max_skew, RECTIFIED_MAX_SKEW_DEG)

@@ -97,10 +97,12 @@ class _Clock:
 
 
 def process_page(capture: np.ndarray, dpi: float, settings: PageSettings,
-                 resolution: Resolution | None = None, sheet: SheetBox | None = None) -> PageResult:
+                 resolution: Resolution | None = None, sheet: SheetBox | None = None, *,
+                 bound_page: bool = False) -> PageResult:
     """One capture (RGB, or grey as a 2-D array) at `dpi`: its verdict and its encoded page.
     `resolution` says where `dpi` came from, `sheet` is the sheet found while measuring it
-    (capture_resolution)."""
+    (capture_resolution); `bound_page`: a page cut from an open book, its curl already undone
+    (bound_pages), whose outline is no perspective to rectify."""
     clock = _Clock()
     common = dict(input_dpi=dpi)
     if resolution is not None:
@@ -114,7 +116,7 @@ def process_page(capture: np.ndarray, dpi: float, settings: PageSettings,
         return PageResult("separator", preview, separator=found.payload,
                           separator_text=found.decoded[0], seconds=clock.seconds, **common)
 
-    straight = geometry.straighten(capture, dpi, settings, sheet)
+    straight = geometry.straighten(capture, dpi, settings, sheet, rectify_perspective=not bound_page)
     clock.lap("straighten")
     measured = dict(skew_deg=straight.skew_deg, rotation=straight.rotation,
                     border_removed=straight.border_removed, keystone=round(straight.keystone, 4),
@@ -221,7 +223,7 @@ def process_capture(path: Path, frame: int, settings: PageSettings) -> tuple[Pag
         return (process_page(loaded.pixels, found.dpi, settings, found),)
     # The pages of a bound book curl into the spine: straightened, their fold's light evened out
     # and their lines straightened before they go through like any page.
-    return tuple(process_page(bound, found.dpi, settings, found)
+    return tuple(process_page(bound, found.dpi, settings, found, bound_page=True)
                  for bound in bound_pages(split.pages, found.dpi, settings))
 
 
@@ -246,7 +248,7 @@ def bound_pages(pages: tuple[np.ndarray, np.ndarray], dpi: float, settings: Page
     """The (left, right) pages cut from an open book, cropped and squared, with their curl undone
     (dewarp.py); a page with too few lines to measure its curl on takes the facing page's."""
     square = settings.model_copy(update=dict(fix_orientation=False))
-    straight = [geometry.straighten(p, dpi, square) for p in pages]
+    straight = [geometry.straighten(p, dpi, square, rectify_perspective=False) for p in pages]
     done = [dewarp.flatten_bound_page(s.image, dpi, side == 0, s.sheet_box.paper_rgb)
             for side, s in enumerate(straight)]
     for side, other in ((0, 1), (1, 0)):
