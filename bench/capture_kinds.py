@@ -4,7 +4,7 @@ sheets captured the same way as its pages), run through `station process` and me
 ground truth, and the same captures go through the floor (decode, resample, one JPEG per page).
 
     .venv/bin/python -m bench.capture_kinds [--entries 6] [--seed 11] [--kinds flatbed feeder ...]
-        [--out bench/results-kinds.md]
+        [--results bench/results.md]
 
 Figures per kind: pages filed right (every entry's PDF holds exactly its pages in book order),
 residual skew of the output pages, side bands (the darkest 5 mm band along a page edge against the
@@ -86,9 +86,77 @@ def make_feeder(out: Path, entries: list[corpus.EntryInfo], sheets: Path, seed: 
     return _from_truths(out, truths)
 
 
+# Phone photos of an A3 register: rendered with A4's proportions (an A3 sheet is the same shape), at a
+# resolution the photo does not exceed; --paper A3 gives them their size.
+PHOTO_RENDER_DPI = 200
+PHOTO_TRUE_DPI = 240  # a 16 MP frame's long side over an A3 sheet filling 86 % of it
+
+
+def make_phone(out: Path, entries: list[corpus.EntryInfo], sheets: Path, seed: int) -> Made:
+    """An A3 register photographed page by page with a 16 MP phone (72 dpi in EXIF), on a wooden
+    table, keystoned, turned, lit unevenly with a soft shadow; the separator sheets photographed the
+    same way."""
+    from bench import photo
+
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    expected: dict[int, list[tuple[str, int]]] = {}
+    shots = 0
+
+    def shoot(sheet: np.ndarray) -> str:
+        nonlocal shots
+        shots += 1
+        name = f"{shots:04d}.jpg"
+        shot_seed = int(rng.integers(1 << 31))
+        setup = photo.random_setup(shot_seed)
+        (out / name).write_bytes(photo.jpeg_bytes(photo.photograph(sheet, setup, shot_seed)))
+        return name
+
+    for i, entry in enumerate(entries):
+        shoot(corpus.render_pdf_page(sheets, i, 150))
+        for page in range(1, int(rng.integers(1, 3)) + 1):
+            sheet = corpus.render_register_page(entry, page, PHOTO_RENDER_DPI, seed=int(rng.integers(1 << 31)))
+            expected.setdefault(entry.number, []).append((shoot(sheet), 0))
+    return Made(out, PHOTO_TRUE_DPI, expected)
+
+
+OVERHEAD_DPI = 300
+MAX_CURL_MM = 40.0
+
+
+def make_overhead(out: Path, entries: list[corpus.EntryInfo], sheets: Path, seed: int) -> Made:
+    """A bound A4 book under an overhead scanner at 300 dpi: each entry's separator sheet shot alone
+    on the cradle, then its pages as open spreads, curled up to 40 mm into the spine with the fold's
+    shadow, writing up to 10 mm from the spine."""
+    from bench import bound
+
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    expected: dict[int, list[tuple[str, int]]] = {}
+    shots = 0
+    for i, entry in enumerate(entries):
+        shots += 1
+        sheet = corpus.degrade(corpus.render_pdf_page(sheets, i, OVERHEAD_DPI), OVERHEAD_DPI,
+                               corpus.Degradation(skew_deg=float(rng.uniform(-3, 3)), border_mm=20.0,
+                                                  blur_sigma=0.8, noise_sigma=5.0, jpeg_quality=75),
+                               seed=int(rng.integers(1 << 31)))
+        corpus.save_image(out / f"{shots:04d}.jpg", sheet, OVERHEAD_DPI)
+        shots += 1
+        spread = bound.render_bound_spread(OVERHEAD_DPI, int(rng.integers(1 << 20)),
+                                           curl_mm=float(rng.uniform(0, MAX_CURL_MM)),
+                                           skew_deg=float(rng.uniform(-2, 2)))
+        corpus.save_image(out / f"{shots:04d}.jpg", spread.capture, OVERHEAD_DPI)
+        expected[entry.number] = [(f"{shots:04d}.jpg", 0), (f"{shots:04d}.jpg", 1)]
+    return Made(out, None, expected)
+
+
 KINDS: dict[str, Kind] = {
     "flatbed": Kind("flatbed", "Flatbed (A4, 300 dpi)", "ministry-color", make_flatbed),
     "feeder": Kind("feeder", "Sheet feeder (duplex, 200 dpi)", "ministry-color", make_feeder),
+    "overhead": Kind("overhead", "Overhead book scanner (open A4 spreads, curl 0–40 mm, 300 dpi)",
+                     "overhead-book", make_overhead),
+    "phone": Kind("phone", "Phone photos (A3 sheets, 16 MP, 72 dpi in EXIF)", "ministry-color", make_phone,
+                  ("--paper", "A3")),
 }
 
 
@@ -102,6 +170,8 @@ class KindResult:
     entries_right: int
     pages_filed_right: int
     skew_deg: list[float] = field(default_factory=list)
+    keystone: list[float] = field(default_factory=list)  # measured on the capture (rectified above 1 %)
+    dpi: list[float] = field(default_factory=list)  # the resolution the station took each capture at
     side_band: list[float] = field(default_factory=list)  # worst side of each page
     kb_per_a4: list[float] = field(default_factory=list)
     station: TreeRun | None = None
@@ -114,8 +184,10 @@ class KindResult:
         cpu = self.station.cpu_s / max(1, self.captures) if self.station else float("nan")
         ratio = (self.station.wall_s / self.floor.wall_s) if self.station and self.floor else float("nan")
         bands_ok = sum(b >= SIDE_BAND_GOAL for b in self.side_band)
+        keystone = f"{min(self.keystone):.1%}–{max(self.keystone):.1%}" if any(self.keystone) else "–"
+        dpi = f"{min(self.dpi):.0f}–{max(self.dpi):.0f}" if self.dpi else "–"
         return [self.title, f"{self.pages_filed_right}/{self.pages_expected}",
-                f"{self.entries_right}/{self.entries}", stat(self.skew_deg, "{:.3f}°"),
+                f"{self.entries_right}/{self.entries}", dpi, keystone, stat(self.skew_deg, "{:.3f}°"),
                 f"{stat(self.side_band, '{:.2f}', min)} ({bands_ok}/{len(self.side_band)} ≥ {SIDE_BAND_GOAL})",
                 stat(self.kb_per_a4, "{:.0f}"), f"{cpu:.2f}", f"{ratio:.1f}×"]
 
@@ -167,6 +239,8 @@ def run_kind(kind: Kind, work: Path, entries_count: int, seed: int) -> KindResul
                 if grey is None:
                     continue
                 result.skew_deg.append(abs(measure_skew(grey, page.dpi).angle_deg))
+                result.keystone.append(abs((page.measures or {}).get("keystone") or 0.0))
+                result.dpi.append(page.input_dpi or 0.0)
                 result.side_band.append(side_band_ratio(grey, page.dpi))
                 area = (page.width / page.dpi * MM_PER_INCH) * (page.height / page.dpi * MM_PER_INCH)
                 result.kb_per_a4.append(page.image_bytes / 1024 / (area / A4_MM2))
@@ -182,13 +256,40 @@ def _status(home: Path) -> str:
     return CliRunner().invoke(cli_main, ["--home", str(home), "status", BOOK, "--json"]).output
 
 
-HEADER = ["capture kind", "pages filed right", "entries exact", "residual skew mean / worst",
+HEADER = ["capture kind", "pages filed right", "entries exact", "dpi taken", "keystone rectified",
+          "residual skew mean / worst",
           "side band mean / worst", "KB per A4 mean / max", "CPU s a capture", "time vs floor"]
 
 
-def report(results: list[KindResult], entries: int, seed: int) -> str:
-    lines = [f"## Capture kinds ({entries} entries a book, seed {seed}, load "
-             f"{os.getloadavg()[0]:.1f} at the end)", "",
+# bench/results.md's section for these figures; bench.compare keeps it when it rewrites the rest.
+HEADING = "## 6. Capture kinds"
+
+
+def section(results_md: Path) -> str:
+    """This bench's section of a results file as it stands ("" when it has none)."""
+    text = results_md.read_text(encoding="utf-8") if results_md.is_file() else ""
+    start = text.find(HEADING)
+    if start < 0:
+        return ""
+    end = text.find("\n## ", start + len(HEADING))
+    return text[start:] if end < 0 else text[start:end + 1]
+
+
+def write_section(results_md: Path, new: str) -> None:
+    text = results_md.read_text(encoding="utf-8") if results_md.is_file() else ""
+    old = section(results_md)
+    text = text.replace(old, new) if old else text.rstrip("\n") + "\n\n" + new
+    results_md.write_text(text, encoding="utf-8")
+
+
+def report(results: list[KindResult], entries: int, seed: int, command: str) -> str:
+    lines = [HEADING, "",
+             f"`{command}`: a book of {entries} entries per kind (seed {seed}), its separator sheets captured the "
+             f"same way as its pages; 1-minute load {os.getloadavg()[0]:.1f} at the end. Pages filed right: "
+             "each entry's PDF holds exactly its pages in book order. Side band: the darkest 5 mm band along a "
+             f"page edge over the page's paper (goal ≥ {SIDE_BAND_GOAL}). KB per A4 of paper; CPU of the whole "
+             "`station process` tree per capture, start-up included; time vs floor: the station's wall time "
+             "over the floor's (decode, resample, one JPEG a page, 2 processes) on the same captures.", "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(r.row()) + " |" for r in results]
     for r in results:
@@ -203,18 +304,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--kinds", nargs="+", choices=sorted(KINDS), default=list(KINDS))
     ap.add_argument("--work", type=Path, help="Keep the books here (default: a temporary folder).")
-    ap.add_argument("--out", type=Path, help="Write the table (markdown) to this file too.")
+    ap.add_argument("--results", type=Path, help=f"Put the section ({HEADING}) into this results file, "
+                    "e.g. bench/results.md, replacing the one it has.")
     args = ap.parse_args(argv)
+    command = "python -m bench.capture_kinds " + " ".join(argv if argv is not None else sys.argv[1:])
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
         results = []
         for name in args.kinds:
             results.append(run_kind(KINDS[name], work, args.entries, args.seed))
             print(" | ".join(results[-1].row()), flush=True)
-    text = report(results, args.entries, args.seed)
+    text = report(results, args.entries, args.seed, command.strip())
     print(text)
-    if args.out:
-        args.out.write_text(text)
+    if args.results:
+        write_section(args.results, text)
 
 
 if __name__ == "__main__":

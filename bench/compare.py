@@ -38,7 +38,7 @@ import pymupdf  # noqa: E402
 from PIL import Image  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from bench import corpus  # noqa: E402
+from bench import capture_kinds, corpus  # noqa: E402
 from bench.bench_scanner import _unique_jpeg  # noqa: E402
 from bench.measures import TreeRun, ocr_text, printed_text_cer, ruled_line_angle, run_tree  # noqa: E402
 
@@ -831,7 +831,8 @@ def report(out: Path, plan: Plan, c: Corpus, info: dict[str, str], measured: lis
     missing = [name for name in plot_names if not (plots / name).is_file()]
     if missing:
         raise RuntimeError(f"plots not written: {missing}")
-    text = "\n".join(lines)
+    # The capture kinds' section comes from bench.capture_kinds, run on its own: kept as it stands.
+    text = "\n".join(lines) + ("\n" + kept if (kept := capture_kinds.section(out)) else "")
     out.write_text(text, encoding="utf-8")
     return text
 
