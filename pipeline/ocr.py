@@ -147,7 +147,6 @@ class _Word:
 class _Hit:
     number: int
     conf: float                 # the lowest of the label's words and the digits
-    digits_conf: float
     box: tuple[int, int, int, int]
     colon: bool                 # the label had its colon-like mark
     registration_label: bool    # "Số đăng ký", not "Số" alone
@@ -220,7 +219,7 @@ def _label_number(words: list[_Word], folded: list[str], i: int) -> _Hit | None:
         if end < len(words) and folded[end].startswith("/"):
             return None
         used = words[i:end]
-        return _Hit(number, min(w.conf for w in used), used[-1].conf, _union(used), m.group("colon") is not None,
+        return _Hit(number, min(w.conf for w in used), _union(used), m.group("colon") is not None,
                     m.group("dk") is not None, end)
     return None
 
@@ -304,7 +303,9 @@ def _find_number_column(page_rgb: np.ndarray, dpi: float) -> tuple[int, int, lis
 
     The leftmost pair of long column rules NUMBER_COLUMN_MM apart, crossed by horizontal rules that
     cut it into a heading and at least two rows of MIN_ROW_MM or more."""
-    small, s = shrink(np.ascontiguousarray(darkest(page_rgb)), TABLE_WORK_DPI / dpi)
+    # Rules are printed black: the red channel holds them as well as the darkest, at a third of its cost.
+    grey = page_rgb[..., 0] if page_rgb.ndim == 3 else page_rgb
+    small, s = shrink(np.ascontiguousarray(grey), TABLE_WORK_DPI / dpi)
     work_dpi = dpi * s
     mm = work_dpi / 25.4
     block = 2 * round(2.5 * mm) + 1   # local paper level over ~5 mm
@@ -361,11 +362,12 @@ def _first_line(binary: np.ndarray) -> tuple[int, int, int, int] | None:
 
 def _table_hits(page_rgb: np.ndarray, dpi: float, timeout_s: float
                 ) -> list[tuple[int, float, tuple[int, int, int, int]]]:
-    """The number on the first line of each row of a ledger, read as "<column heading> <digits>": the
-    heading printed on the page ("Số", "Số đăng ký") is the label, set before each row's digits (a
-    lone digit reads badly: a clean printed "5" scored 0.31, "Số 5" 0.96). A column headed otherwise
-    ("STT") gives no number. The numbers must rise from row to row (a book numbers its registrations
-    in order), or none is given."""
+    """The number on the first line of each row of a ledger whose number column is headed "Số" /
+    "Số đăng ký" (a column headed otherwise, "STT", gives none).
+
+    The heading's first word is read alone, then set before each row's digits: a lone number reads
+    badly (a clean printed "5" scored 0.31 alone, 0.96 after "Số"). The numbers must rise from row to
+    row (a book numbers its registrations in order), or none is given."""
     column = _find_number_column(page_rgb, dpi)
     if column is None:
         return []
@@ -382,7 +384,7 @@ def _table_hits(page_rgb: np.ndarray, dpi: float, timeout_s: float
         return []
     label = binary[top + heading[1]:top + heading[3], heading[0]:heading[2]]
     gap = round(CELL_GAP_MM * OCR_DPI / 25.4)
-    lines, origins = [], []           # one image line a row; where its digits came from in `binary`
+    lines, origins = [label], []      # image lines; for each row's line, where its digits came from
     row_read = round(ROW_NUMBER_MM * dpi / 25.4)
     for a, b in zip(ys[1:], ys[2:]):
         top, bottom = cell(a, min(b, a + row_read))
@@ -397,9 +399,8 @@ def _table_hits(page_rgb: np.ndarray, dpi: float, timeout_s: float
         line[height - label.shape[0]:, :label.shape[1]] = label
         line[height - digits.shape[0]:, label.shape[1] + gap:] = digits
         lines.append(line)
-        # stacked -> binary: x + (cx0 - label - 2 gaps), y + (top + cy0 - (height - digits) - line start)
-        origins.append((cx0 - label.shape[1] - 2 * gap, top + cy0 - (height - digits.shape[0]), cx0))
-    if not lines:
+        origins.append((cx0, top + cy0 - (height - digits.shape[0])))
+    if len(lines) == 1:
         return []
     width = max(line.shape[1] for line in lines) + 2 * gap
     stacked = np.full((sum(line.shape[0] + gap for line in lines) + gap, width), 255, np.uint8)
@@ -408,20 +409,26 @@ def _table_hits(page_rgb: np.ndarray, dpi: float, timeout_s: float
         stacked[at:at + line.shape[0], gap:gap + line.shape[1]] = line
         starts.append(at)
         at += line.shape[0] + gap
-    hits = []
-    pad = 0.02 * OCR_DPI
+    digits_x = 2 * gap + label.shape[1]   # where the digits start on a row's line in `stacked`
+    read: dict[int, list[_Word]] = {}
     for words in _ocr_lines(stacked, OCR_DPI, timeout_s):
         centre = (words[0].box[1] + words[-1].box[3]) / 2
-        k = int(np.searchsorted(starts, centre, side="right")) - 1
-        found = _find_number(words)
-        if found is None or k < 0:
-            continue
-        bx0, by0, bx1, by1 = found.box
-        dx, dy, digits_x0 = origins[k][0], origins[k][1] - starts[k], origins[k][2]
-        # The box in page pixels around the digits only: the label before them is the heading's.
-        box = (max(digits_x0, bx0 + dx), by0 + dy, bx1 + dx, by1 + dy)
-        # The label is the same heading crop on every line: only the digits' confidence tells.
-        hits.append((found.number, found.digits_conf, _to_page(box, scale, x0 + inset, ys[0], pad, page_rgb.shape)))
+        read.setdefault(int(np.searchsorted(starts, centre, side="right")) - 1, []).extend(words)
+    heading_words = [w for w in read.get(0, []) if not _is_mark(w)]
+    if not (heading_words and _LABEL_RE.match(" ".join(_fold(w.text) for w in heading_words))
+            and min(w.conf for w in heading_words) >= MIN_CONFIDENCE):
+        return []
+    hits = []
+    pad = 0.02 * OCR_DPI
+    for k, (digits_x0, digits_y0) in enumerate(origins, start=1):
+        # The label's copy on the line was read as the heading already; the digits follow it.
+        written = [w for w in read.get(k, []) if not _is_mark(w) and w.box[0] >= digits_x - gap // 2]
+        number = _DIGITS_RE.fullmatch(written[0].text) if len(written) == 1 else None
+        if number:
+            bx0, by0, bx1, by1 = written[0].box
+            dx, dy = digits_x0 - digits_x, digits_y0 - starts[k]
+            box = _to_page((bx0 + dx, by0 + dy, bx1 + dx, by1 + dy), scale, x0 + inset, ys[0], pad, page_rgb.shape)
+            hits.append((int(number.group(1)), written[0].conf, box))
     numbers = [n for n, _, _ in hits]
     return hits if all(a < b for a, b in zip(numbers, numbers[1:])) else []
 
