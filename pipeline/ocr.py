@@ -36,8 +36,8 @@ from pipeline.tone import flatten_background
 # Millimetres, not a share of the height: an A3 page prints its header no lower than an A4 page.
 TOP_BAND_MM = 74.0
 # A page this much wider than tall is an A3 sheet laid landscape: two forms side by side, each with
-# its own header and number. Each half's band is read alone, or Tesseract would join the two
-# headers into one line.
+# its own header and number. The right half's band is set under the left one's for Tesseract, or it
+# would join the two headers into one line.
 TWO_FORMS_ASPECT = 1.2
 # Tesseract reads 10-12 pt print best at ~300 dpi; 200 dpi scans are upscaled.
 OCR_DPI = 300.0
@@ -80,7 +80,7 @@ NUMBER_COLUMN_MM = (6.0, 30.0)
 MIN_ROW_MM = 20.0
 # The number stands on a row's first line: only this much of each row is read.
 ROW_NUMBER_MM = 15.0
-# Kept off the column's rules when cutting its cells, and between the cells stacked for Tesseract.
+# Kept off the column's rules when cutting its cells; white between the parts stacked for Tesseract.
 CELL_INSET_MM = 0.8
 CELL_GAP_MM = 5.0
 # Writing is taller than this; specks and the ends of erased rules are not.
