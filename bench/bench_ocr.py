@@ -13,6 +13,12 @@ numbers      first pages (must read their own number) and continuation pages / b
              none), straightened, then pipeline.ocr.read_entry_number: read rate, false reads, time.
              Levels: `mild` skew ±3°, blur 0.8, noise 6; `scan` ordinary captures; `harsh` strong
              blur/noise, JPEG 25-60, wide borders, streaks, sideways/upside-down feeds.
+layouts      first pages of the register layouts in bench/layouts.py (number on its own line, inside the
+             header line, in a boxed header table, ledger rows, typewritten "Số N", two forms on an A3
+             sheet) and a letter with "Số 12 đường ..." near the top (must give none): N pages per layout,
+             level (random_degradation ordinary / harsh) and dpi, straightened, then read_entry_number:
+             numbers read right / not read / WRONG per layout, seconds per page. The reader was tuned on
+             layouts a, b, d; c, e, f are held out (never looked at while tuning).
 book         a rendered book through the station's BatchRunner (as `station process`, 2 workers), with
              the separators of two entries swapped: pages/min with number reading off and on, whether
              the swap is caught (both entries doubtful), entries flagged in the rest of the book (false
@@ -35,7 +41,7 @@ import numpy as np
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract is ~5x slower with OpenMP threads
 
-from bench import corpus  # noqa: E402
+from bench import corpus, layouts  # noqa: E402
 from pipeline import geometry  # noqa: E402
 from pipeline.deskew import SKEW_MIN_INK_SHARE, measure_skew  # noqa: E402
 from pipeline.ocr import read_entry_number  # noqa: E402
@@ -162,6 +168,58 @@ def numbers_report(rows: list[dict]) -> list[str]:
         lines.append(f"| {r['level']} | {r['dpi']} | {r['read']}/{r['first_pages']} | {r['none']} | {r['wrong']} | "
                      f"{r['other_false']}/{r['other_pages']} | {r['errors']} | {100 * r['read_rate']:.1f} | "
                      f"{100 * r['false_rate']:.1f} | {r['ocr_s_mean']:.2f} ({r['ocr_s_max']:.2f}) |")
+    return lines
+
+
+# --- register layouts ------------------------------------------------------------------------------
+
+TUNED_ON = ("a", "b", "d")
+HELD_OUT = ("c", "e", "f")
+
+
+def bench_layouts(n: int, seed: int, verbose: bool = False) -> list[dict]:
+    """Per layout (and the address letter): numbers printed, read right, not read, read wrong, s/page."""
+    settings = PageSettings()
+    entries = corpus.make_entries("KS", 2014, 1, 400, seed)
+    rows = []
+    for key in [*TUNED_ON, *HELD_OUT, layouts.ADDRESS_LETTER.key]:
+        tally = Counter()
+        seconds = []
+        for level in ("scan", "harsh"):
+            for dpi in (200, 300):
+                rng = np.random.default_rng([seed, ord(key[0]), dpi, level == "harsh"])
+                for i in range(n):
+                    page_seed = seed * 1000 + i
+                    ents = layouts.page_entries(key, entries, int(rng.integers(len(entries) - 5)), page_seed)
+                    page = layouts.render_layout_page(key, ents, dpi, page_seed)
+                    capture = corpus.degrade(page.image, dpi, _degradation(level, rng), seed=page_seed)
+                    r = read_entry_number(geometry.straighten(capture, dpi, settings).image, dpi)
+                    seconds.append(r.seconds)
+                    truth, read = set(page.numbers), set(r.numbers)
+                    tally["pages"] += 1
+                    tally["printed"] += len(truth)
+                    tally["right"] += len(truth & read)
+                    tally["missed"] += len(truth - read)
+                    tally["wrong"] += len(read - truth)
+                    tally["errors"] += r.error is not None
+                    if verbose and truth != read:
+                        print(f"  {key} {level} {dpi} truth={sorted(truth)} read={sorted(read)} err={r.error}")
+        rows.append({"layout": key, "tally": tally, "s_mean": float(np.mean(seconds)),
+                     "s_max": float(np.max(seconds))})
+    return rows
+
+
+def layouts_report(rows: list[dict], n: int) -> list[str]:
+    lines = [f"{n} pages per layout, level (ordinary `scan` / `harsh` captures) and dpi (200, 300): "
+             f"{4 * n} pages a layout. Tuned on {', '.join(TUNED_ON)}; {', '.join(HELD_OUT)} held out.", "",
+             "| layout | set | pages | numbers printed | read right | not read | WRONG | errors | s/page mean (max) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    names = {**{k: v.name for k, v in layouts.LAYOUTS.items()}, layouts.ADDRESS_LETTER.key: layouts.ADDRESS_LETTER.name}
+    for r in rows:
+        t, key = r["tally"], r["layout"]
+        kind = "tuning" if key in TUNED_ON else "held out" if key in HELD_OUT else "no number"
+        lines.append(f"| {key}: {names[key]} | {kind} | {t['pages']} | {t['printed']} | {t['right']} | {t['missed']} "
+                     f"| {t['wrong']} | {t['errors']} | {r['s_mean']:.2f} ({r['s_max']:.2f}) |")
     return lines
 
 
@@ -329,10 +387,11 @@ def book_report_lines(r: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--parts", nargs="+", default=["orientation", "numbers", "textlayer", "book"],
-                    choices=["orientation", "numbers", "textlayer", "book"])
+                    choices=["orientation", "numbers", "textlayer", "book", "layouts"])
     ap.add_argument("--text-pages", type=int, default=24)
     ap.add_argument("--orientation-pages", type=int, default=96)
     ap.add_argument("-n", type=int, default=40, help="first pages per dpi and level (numbers)")
+    ap.add_argument("--layout-pages", type=int, default=3, help="pages per layout, level and dpi (layouts)")
     ap.add_argument("--dpi", type=int, nargs="+", default=[200, 300])
     ap.add_argument("--levels", nargs="+", default=["mild", "scan", "harsh"])
     ap.add_argument("--entries", type=int, default=20, help="entries of the book (book)")
@@ -354,6 +413,10 @@ def main(argv: list[str] | None = None) -> None:
         rows = [bench_numbers(a.n, dpi, level, a.seed, a.verbose) for level in a.levels for dpi in a.dpi]
         lines += ["## Registration number", ""] + numbers_report(rows) + [""]
         print("\n".join(numbers_report(rows)), flush=True)
+    if "layouts" in a.parts:
+        report = layouts_report(bench_layouts(a.layout_pages, a.seed, a.verbose), a.layout_pages)
+        lines += ["## Register layouts", ""] + report + [""]
+        print("\n".join(report), flush=True)
     if "textlayer" in a.parts:
         layer = bench_text_layer(a.text_pages, a.seed)
         lines += ["## Text layer (searchable PDFs)", ""] + text_layer_report(layer) + [""]

@@ -41,8 +41,8 @@ class PageReading:
     box: tuple[int, int, int, int] | None  # around "Số: N", in the encoded page's pixels
     evidence: bytes | None      # grey JPEG of that box, for the operator
     error: str | None = None    # OCR failed or timed out: nothing read, the page is filed all the same
-    # Every registration number read with confidence: the header's, or each row's on a table page
-    # holding several registrations.
+    # Every registration number read with confidence on the page: the header's, both forms' of an A3
+    # sheet, each row's of a ledger (then `number` is None: no single header number).
     numbers: tuple[int, ...] = ()
 
 
@@ -186,7 +186,8 @@ def _read_number(upright: np.ndarray, dpi: float, image: EncodedImage, settings:
         x0, y0, x1, y1 = found.box
         box = (int(x0 * sx), int(y0 * sy), min(image.width, int(np.ceil(x1 * sx))),
                min(image.height, int(np.ceil(y1 * sy))))
-    return PageReading(found.number, found.volume, found.year, found.confidence, box, evidence, found.error)
+    return PageReading(found.number, found.volume, found.year, found.confidence, box, evidence, found.error,
+                       found.numbers)
 
 
 def _content_problem(dpi: float, settings: PageSettings, orientation_unsure: bool = False) -> str | None:

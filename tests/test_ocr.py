@@ -126,7 +126,7 @@ def _words(*items: tuple[str, float]) -> list:
 ])
 def test_label_patterns(words, expected):
     hit = ocr._find_number(_words(*words))
-    assert (hit[0] if hit else None) == expected
+    assert (hit.number if hit else None) == expected
 
 
 def test_volume_pattern():

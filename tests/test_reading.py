@@ -17,7 +17,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 import pytesseract
 
-from bench import corpus
+from bench import corpus, layouts
 from pipeline import ocr
 from pipeline.page import process_page
 from pipeline.pdf import assemble_pdf
@@ -43,6 +43,7 @@ def test_number_read_after_the_image_work(dpi):
     reading = result.reading
     assert result.verdict == "content" and reading.error is None
     assert (reading.number, reading.volume, reading.year) == (ENTRY.number, "01", 2017)
+    assert reading.numbers == (ENTRY.number,)
     assert reading.confidence >= ocr.MIN_CONFIDENCE and result.seconds["read_number"] > 0
     # The box is in the encoded page's pixels (300 dpi captures are encoded at the profile's 200).
     x0, y0, x1, y1 = reading.box
@@ -55,6 +56,15 @@ def test_number_read_after_the_image_work(dpi):
 
 def test_continuation_page_reads_no_number():
     result = process_page(capture(200, 2), 200, READ)
+    assert result.reading.number is None and result.reading.evidence is None and result.reading.numbers == ()
+
+
+def test_ledger_page_gives_every_number_and_no_single_one():
+    entries = corpus.make_entries("KS", 2011, 2, 40, seed=3)[20:24]
+    page = layouts.render_layout_page("d", entries, 200, seed=4)
+    result = process_page(corpus.degrade(page.image, 200, corpus.Degradation(skew_deg=1.5, noise_sigma=6.0,
+                                                                             border_mm=6.0), seed=4), 200, READ)
+    assert result.reading.numbers == page.numbers == tuple(e.number for e in entries)
     assert result.reading.number is None and result.reading.evidence is None
 
 
