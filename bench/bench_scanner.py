@@ -125,7 +125,7 @@ def _ppid(pid: int) -> int:
 # --------------------------------------------------------------------------------------------
 # The simulated scanner
 
-def _unique_jpeg(data: bytes, tag: str) -> bytes:
+def unique_jpeg(data: bytes, tag: str) -> bytes:
     """The same JPEG with a comment (COM segment) after SOI/APP0: new checksum, same pixels."""
     if data[:2] != b"\xff\xd8":
         raise ValueError("not a JPEG")
@@ -188,7 +188,7 @@ class ScheduledScanner:
                 page = CapturedPage(i, self.name, f"adf#{i}", float(dpi), image=image)
             elif self.feed_dir is not None:
                 target = self.feed_dir / f"{i:06d}{path.suffix}"
-                target.write_bytes(_unique_jpeg(path.read_bytes(), f"bench-scanner capture {i}"))
+                target.write_bytes(unique_jpeg(path.read_bytes(), f"bench-scanner capture {i}"))
                 page = CapturedPage(i, self.name, target.name, float(dpi), file=target)
                 previous = target
             else:
@@ -297,9 +297,9 @@ def memory_corpus(work: Path, pages: int, pool_books: list[Path], pool_size: int
         _log(f"rendering {len(missing)} separator captures into {seps}")
         with pymupdf.open(str(folder / "sheets.pdf")) as doc:
             for e, dpi in missing:
-                rng = corpus._rng(seed, "memory-separator", e)
+                rng = corpus.seeded_rng(seed, "memory-separator", e)
                 deg = corpus.random_degradation(rng)
-                scanned, _ = corpus.degrade_ex(corpus._raster(doc[e - 1], dpi), dpi, deg, int(rng.integers(1 << 31)))
+                scanned, _ = corpus.degrade_ex(corpus.raster(doc[e - 1], dpi), dpi, deg, int(rng.integers(1 << 31)))
                 tmp = seps / f".{e:05d}.jpg"
                 corpus.save_image(tmp, scanned, dpi)
                 tmp.rename(seps / f"{e:05d}.jpg")

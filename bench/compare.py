@@ -39,7 +39,7 @@ from PIL import Image  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench import capture_kinds, corpus  # noqa: E402
-from bench.bench_scanner import _unique_jpeg  # noqa: E402
+from bench.bench_scanner import unique_jpeg  # noqa: E402
 from bench.measures import TreeRun, ocr_text, printed_text_cer, ruled_line_angle, run_tree  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -199,7 +199,7 @@ def build_corpus(work: Path, plan: Plan) -> Corpus:
         elif kind == "separator":
             separators.append(target)
         else:
-            target.write_bytes(_unique_jpeg(source.read_bytes(), f"copy {n}"))
+            target.write_bytes(unique_jpeg(source.read_bytes(), f"copy {n}"))
     with pool() as workers:
         list(workers.map(_render_separator, [str(root / "sheets.pdf")] * len(separators),
                       range(batch_separators, total_entries), separators))

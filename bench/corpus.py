@@ -33,14 +33,14 @@ A4_MM = (210.0, 297.0)
 # Small utilities
 
 
-def _rng(*parts: Any) -> np.random.Generator:
+def seeded_rng(*parts: Any) -> np.random.Generator:
     """numpy Generator from any mix of ints/strings; stable across runs (no Python hash())."""
     words = [zlib.crc32(str(p).encode()) if not isinstance(p, (int, np.integer)) else int(p) & 0xFFFFFFFF
              for p in parts]
     return np.random.default_rng(np.random.SeedSequence(words))
 
 
-def _pyrand(*parts: Any) -> random.Random:
+def seeded_random(*parts: Any) -> random.Random:
     # random.Random seeds strings through SHA-512: stable across processes, unlike hash().
     return random.Random(":".join(str(p) for p in parts))
 
@@ -50,7 +50,7 @@ def page_size_px(dpi: int) -> tuple[int, int]:
     return round(A4_MM[0] / 25.4 * dpi), round(A4_MM[1] / 25.4 * dpi)
 
 
-def _mm(v: float, dpi: int) -> float:
+def mm_to_px(v: float, dpi: int) -> float:
     return v * dpi / 25.4
 
 
@@ -86,7 +86,7 @@ def _noise_luts(sigma_x10: int) -> tuple[np.ndarray, np.ndarray]:
     return pos, neg
 
 
-def _add_noise(img: np.ndarray, sigma: float, rng: np.random.Generator, *, mono: bool,
+def add_noise(img: np.ndarray, sigma: float, rng: np.random.Generator, *, mono: bool,
                blur: float = 0.0) -> np.ndarray:
     if sigma <= 0:
         return img
@@ -104,7 +104,7 @@ def _add_noise(img: np.ndarray, sigma: float, rng: np.random.Generator, *, mono:
     return cv2.subtract(cv2.add(img, p), n)
 
 
-def _smooth_field(rng: np.random.Generator, h: int, w: int, cells: int) -> np.ndarray:
+def smooth_field(rng: np.random.Generator, h: int, w: int, cells: int) -> np.ndarray:
     """Low-frequency noise in [-1, 1] on an (h, w) grid: `cells` random knots across the width."""
     gw = max(2, cells)
     gh = max(2, round(cells * h / max(w, 1)))
@@ -180,7 +180,7 @@ def random_name(rr: random.Random, female: bool | None = None) -> str:
 def make_entries(book_type: str, year: int, volume: int, count: int, seed: int) -> list[EntryInfo]:
     """Consecutive numbers 1..count, non-decreasing registration dates within the year (several
     registrations on one day happen), random Vietnamese names."""
-    rr = _pyrand("entries", book_type, year, volume, count, seed)
+    rr = seeded_random("entries", book_type, year, volume, count, seed)
     days = 366 if (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 else 365
     # Spread over the year like a real book: sorted random working days.
     offsets = sorted(rr.randrange(days) for _ in range(count))
@@ -229,14 +229,14 @@ def vn_date_words(d: datetime.date) -> str:
 
 def book_place(entry: EntryInfo) -> tuple[str, str, str]:
     """The commune holding the book: one commune per (type, year, volume)."""
-    return _pyrand("place", entry.book_type, entry.year, entry.volume).choice(_PLACES)
+    return seeded_random("place", entry.book_type, entry.year, entry.volume).choice(_PLACES)
 
 
 def entry_details(entry: EntryInfo) -> dict[str, Any]:
     """Everything written on an entry's pages, derived only from the entry, so the rendered page and
     the register xlsx agree."""
-    rr = _pyrand("details", entry.book_type, entry.year, entry.volume, entry.number, entry.person_name)
-    book = _pyrand("book", entry.book_type, entry.year, entry.volume)
+    rr = seeded_random("details", entry.book_type, entry.year, entry.volume, entry.number, entry.person_name)
+    book = seeded_random("book", entry.book_type, entry.year, entry.volume)
     xa, huyen, tinh = book_place(entry)
     addr_tail = f"xã {xa}, huyện {huyen}, tỉnh {tinh}"
     female = is_female_name(entry.person_name)
@@ -292,9 +292,9 @@ def entry_details(entry: EntryInfo) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # Drawing on the ink layer (everything in mm, converted with the dpi)
 
-_PRINT = "DejaVuSerifCondensed"
-_PRINT_B = "DejaVuSerifCondensed-Bold"
-_PRINT_I = "DejaVuSerifCondensed-Italic"
+PRINT = "DejaVuSerifCondensed"
+PRINT_B = "DejaVuSerifCondensed-Bold"
+PRINT_I = "DejaVuSerifCondensed-Italic"
 _HAND_FONTS = ["DejaVuSerif-Italic", "DejaVuSans-Oblique", "DejaVuSerifCondensed-Italic",
                "DejaVuSansCondensed-Oblique"]
 _BLUE_INKS = [(22, 38, 140), (35, 55, 165), (55, 75, 175), (18, 30, 105), (40, 45, 150)]
@@ -309,7 +309,7 @@ class _Seal:
     angle: float
 
 
-class _Sheet:
+class Sheet:
     """Pen for one page: printed text in black, handwriting in blue, all positions in mm."""
 
     def __init__(self, img: Image.Image, dpi: int, rr: random.Random):
@@ -331,7 +331,7 @@ class _Sheet:
     def width_mm(self, s: str, name: str, pt: float) -> float:
         return self.font(name, pt).getlength(s) * 25.4 / self.dpi
 
-    def text(self, x: float, y: float, s: str, name: str = _PRINT, pt: float = 11.0,
+    def text(self, x: float, y: float, s: str, name: str = PRINT, pt: float = 11.0,
              anchor: str = "ls", fill: tuple[int, int, int] | None = None,
              max_w: float | None = None) -> float:
         """Printed text at baseline y (shrunk to fit max_w mm); returns the x (mm) where it ends."""
@@ -417,7 +417,7 @@ class _Sheet:
             self.d.ellipse([x - r, y - r, x + r, y + r], fill=(g, g - 10, g - 25))
 
 
-_TITLES = {
+TITLES = {
     "KS": ["GIẤY KHAI SINH", "SỔ ĐĂNG KÝ KHAI SINH", "TỜ KHAI ĐĂNG KÝ KHAI SINH"],
     "KT": ["TRÍCH LỤC KHAI TỬ", "SỔ ĐĂNG KÝ KHAI TỬ"],
     "KH": ["GIẤY CHỨNG NHẬN KẾT HÔN", "SỔ ĐĂNG KÝ KẾT HÔN"],
@@ -426,32 +426,32 @@ _TITLES = {
 }
 
 
-def _fmt_date(d: datetime.date | None) -> str:
+def fmt_date(d: datetime.date | None) -> str:
     return d.strftime("%d/%m/%Y") if d else ""
 
 
-def _rows_for(entry: EntryInfo, det: dict[str, Any]) -> list[list[tuple[str, str, float]]]:
+def rows_for(entry: EntryInfo, det: dict[str, Any]) -> list[list[tuple[str, str, float]]]:
     """Form rows: each row is a list of (label, value, width fraction) cells."""
     name = entry.person_name.upper()
     if entry.book_type == "KT":
         return [
             [("Họ, chữ đệm, tên người chết:", name, 1.0)],
-            [("Ngày, tháng, năm sinh:", _fmt_date(datetime.date(det["mother_year"], det["birth_date"].month,
+            [("Ngày, tháng, năm sinh:", fmt_date(datetime.date(det["mother_year"], det["birth_date"].month,
                                                                  min(det["birth_date"].day, 28))), 0.55),
              ("Giới tính:", det["gender"], 0.45)],
             [("Dân tộc:", det["ethnic"], 0.5), ("Quốc tịch:", det["nationality"], 0.5)],
             [("Nơi cư trú cuối cùng:", det["mother_home"], 1.0)],
-            [("Đã chết vào lúc:", f"08 giờ 30 phút, ngày {_fmt_date(det['birth_date'])}", 1.0)],
+            [("Đã chết vào lúc:", f"08 giờ 30 phút, ngày {fmt_date(det['birth_date'])}", 1.0)],
             [("Nơi chết:", det["mother_home"], 1.0)],
             [("Nguyên nhân chết:", "Bệnh già", 1.0)],
             [("Họ, chữ đệm, tên người đi khai tử:", det["requester"], 1.0)],
             [("Quan hệ với người đã chết:", "Con", 1.0)],
             [("Nơi đăng ký khai tử:", det["reg_place"], 1.0)],
-            [("Ngày, tháng, năm đăng ký:", _fmt_date(det["reg_date"]), 1.0)],
+            [("Ngày, tháng, năm đăng ký:", fmt_date(det["reg_date"]), 1.0)],
         ]
     if entry.book_type == "KH":
         return [
-            [("Họ, chữ đệm, tên chồng:", det["father"] or random_name(_pyrand(det["rr_seed"]), False), 1.0)],
+            [("Họ, chữ đệm, tên chồng:", det["father"] or random_name(seeded_random(det["rr_seed"]), False), 1.0)],
             [("Năm sinh:", str(det["father_year"] or det["mother_year"]), 0.5),
              ("Dân tộc:", det["ethnic"], 0.5)],
             [("Nơi cư trú:", det["father_home"] or det["mother_home"], 1.0)],
@@ -459,12 +459,12 @@ def _rows_for(entry: EntryInfo, det: dict[str, Any]) -> list[list[tuple[str, str
             [("Năm sinh:", str(det["mother_year"]), 0.5), ("Dân tộc:", det["mother_ethnic"], 0.5)],
             [("Nơi cư trú:", det["mother_home"], 1.0)],
             [("Nơi đăng ký kết hôn:", det["reg_place"], 1.0)],
-            [("Ngày, tháng, năm đăng ký:", _fmt_date(det["reg_date"]), 1.0)],
+            [("Ngày, tháng, năm đăng ký:", fmt_date(det["reg_date"]), 1.0)],
         ]
     # KS and anything else: the birth form, the richest layout.
     return [
         [("Họ, chữ đệm, tên:", name, 1.0)],
-        [("Ngày, tháng, năm sinh:", _fmt_date(det["birth_date"]), 0.5),
+        [("Ngày, tháng, năm sinh:", fmt_date(det["birth_date"]), 0.5),
          ("Giới tính:", det["gender"], 0.5)],
         [("Ghi bằng chữ:", det["birth_words"], 1.0)],
         [("Dân tộc:", det["ethnic"], 0.5), ("Quốc tịch:", det["nationality"], 0.5)],
@@ -480,11 +480,11 @@ def _rows_for(entry: EntryInfo, det: dict[str, Any]) -> list[list[tuple[str, str
          ("Quốc tịch:", "Việt Nam" if det["father"] else "", 0.33)],
         [("Nơi cư trú:", det["father_home"], 1.0)],
         [("Nơi đăng ký khai sinh:", det["reg_place"], 1.0)],
-        [("Ngày, tháng, năm đăng ký:", _fmt_date(det["reg_date"]), 1.0)],
+        [("Ngày, tháng, năm đăng ký:", fmt_date(det["reg_date"]), 1.0)],
     ]
 
 
-def _draw_rows(s: _Sheet, rows: list[list[tuple[str, str, float]]], x0: float, x1: float,
+def draw_rows(s: Sheet, rows: list[list[tuple[str, str, float]]], x0: float, x1: float,
                y0: float, y1: float, dotted: bool) -> None:
     rh = (y1 - y0) / len(rows)
     s.rect(x0, y0, x1, y1, w=0.45)
@@ -498,7 +498,7 @@ def _draw_rows(s: _Sheet, rows: list[list[tuple[str, str, float]]], x0: float, x
             cend = x1 if j == len(row) - 1 else cx + (x1 - x0) * frac
             if j:
                 s.line(cx, top, cx, top + rh, w=0.2)
-            lx = s.text(cx + 2, base, label, _PRINT, 10.5)
+            lx = s.text(cx + 2, base, label, PRINT, 10.5)
             if dotted:
                 s.dots(lx + 1.5, cend - 2, base + 0.8)
             if value:
@@ -506,36 +506,36 @@ def _draw_rows(s: _Sheet, rows: list[list[tuple[str, str, float]]], x0: float, x
             cx = cend
 
 
-def _draw_header(s: _Sheet, det: dict[str, Any], L: float, R: float, top: float) -> None:
+def draw_header(s: Sheet, det: dict[str, Any], L: float, R: float, top: float) -> None:
     lc = L + 32
-    s.text(lc, top + 4, "ỦY BAN NHÂN DÂN", _PRINT_B, 10.5, anchor="ms")
-    s.text(lc, top + 9, f"XÃ {det['commune'].upper()}", _PRINT_B, 10.5, anchor="ms")
+    s.text(lc, top + 4, "ỦY BAN NHÂN DÂN", PRINT_B, 10.5, anchor="ms")
+    s.text(lc, top + 9, f"XÃ {det['commune'].upper()}", PRINT_B, 10.5, anchor="ms")
     s.line(lc - 10, top + 10.5, lc + 10, top + 10.5, w=0.25)
     rc = R - 48
-    s.text(rc, top + 4, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", _PRINT_B, 10.5, anchor="ms")
-    end = s.text(rc, top + 9, "Độc lập - Tự do - Hạnh phúc", _PRINT_B, 11, anchor="ms")
+    s.text(rc, top + 4, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", PRINT_B, 10.5, anchor="ms")
+    end = s.text(rc, top + 9, "Độc lập - Tự do - Hạnh phúc", PRINT_B, 11, anchor="ms")
     half = end - rc
     s.line(rc - half, top + 10.5, rc + half, top + 10.5, w=0.25)
 
 
-def _draw_signing_block(s: _Sheet, det: dict[str, Any], L: float, R: float, y: float,
+def draw_signing_block(s: Sheet, det: dict[str, Any], L: float, R: float, y: float,
                         left_title: str, right_title: str, reg: datetime.date | None) -> None:
     lc, rc = L + 35, R - 42
     if reg:
-        s.text(rc - 40, y, f"{det['commune']}, ngày", _PRINT_I, 10.5)
-        x = s.hand(rc - 40 + s.width_mm(f"{det['commune']}, ngày", _PRINT_I, 10.5) + 1.5, y - 0.3,
+        s.text(rc - 40, y, f"{det['commune']}, ngày", PRINT_I, 10.5)
+        x = s.hand(rc - 40 + s.width_mm(f"{det['commune']}, ngày", PRINT_I, 10.5) + 1.5, y - 0.3,
                    f"{reg.day:02d}")
-        x = s.text(x + 1.5, y, "tháng", _PRINT_I, 10.5)
+        x = s.text(x + 1.5, y, "tháng", PRINT_I, 10.5)
         x = s.hand(x + 1.5, y - 0.3, f"{reg.month:02d}")
-        x = s.text(x + 1.5, y, "năm", _PRINT_I, 10.5)
+        x = s.text(x + 1.5, y, "năm", PRINT_I, 10.5)
         s.hand(x + 1.5, y - 0.3, str(reg.year))
     y += 7
-    s.text(lc, y, left_title, _PRINT_B, 10.5, anchor="ms")
-    s.text(lc, y + 4.5, "(Ký, ghi rõ họ, chữ đệm, tên)", _PRINT_I, 9, anchor="ms")
-    s.text(rc, y, right_title, _PRINT_B, 10.5, anchor="ms")
-    s.text(rc, y + 4.5, "(Ký, ghi rõ họ, chữ đệm, tên, chức vụ", _PRINT_I, 9, anchor="ms")
-    s.text(rc, y + 8.5, "và đóng dấu)", _PRINT_I, 9, anchor="ms")
-    s.text(rc, y + 13.5, det["signer_title"].upper(), _PRINT_B, 10.5, anchor="ms")
+    s.text(lc, y, left_title, PRINT_B, 10.5, anchor="ms")
+    s.text(lc, y + 4.5, "(Ký, ghi rõ họ, chữ đệm, tên)", PRINT_I, 9, anchor="ms")
+    s.text(rc, y, right_title, PRINT_B, 10.5, anchor="ms")
+    s.text(rc, y + 4.5, "(Ký, ghi rõ họ, chữ đệm, tên, chức vụ", PRINT_I, 9, anchor="ms")
+    s.text(rc, y + 8.5, "và đóng dấu)", PRINT_I, 9, anchor="ms")
+    s.text(rc, y + 13.5, det["signer_title"].upper(), PRINT_B, 10.5, anchor="ms")
     rr = s.rr
     s.signature(lc + rr.uniform(-5, 5), y + 20 + rr.uniform(-2, 2), rr.uniform(18, 28), rr.uniform(6, 10))
     sig_x, sig_y = rc + rr.uniform(-3, 6), y + 25 + rr.uniform(-2, 2)
@@ -548,24 +548,24 @@ def _draw_signing_block(s: _Sheet, det: dict[str, Any], L: float, R: float, y: f
     s.seal(sig_x - rr.uniform(8, 14), sig_y + rr.uniform(-3, 3), rr.uniform(16, 18), ring)
 
 
-def _draw_first_page(s: _Sheet, entry: EntryInfo, det: dict[str, Any], L: float, R: float,
+def draw_first_page(s: Sheet, entry: EntryInfo, det: dict[str, Any], L: float, R: float,
                      T: float, B: float) -> None:
     rr = s.rr
-    _draw_header(s, det, L, R, T)
-    s.text(L, T + 19, f"Số: {entry.number}", _PRINT, 12)
-    s.text(L, T + 25.5, f"Quyển số: {entry.volume:02d}/{entry.year}", _PRINT, 12)
-    titles = _TITLES.get(entry.book_type, ["SỔ ĐĂNG KÝ HỘ TỊCH"])
-    s.text((L + R) / 2, T + 38, rr.choice(titles), _PRINT_B, 17, anchor="ms")
-    s.text((L + R) / 2, T + 44, "(Bản chính)", _PRINT_I, 10, anchor="ms")
-    rows = _rows_for(entry, det)
+    draw_header(s, det, L, R, T)
+    s.text(L, T + 19, f"Số: {entry.number}", PRINT, 12)
+    s.text(L, T + 25.5, f"Quyển số: {entry.volume:02d}/{entry.year}", PRINT, 12)
+    titles = TITLES.get(entry.book_type, ["SỔ ĐĂNG KÝ HỘ TỊCH"])
+    s.text((L + R) / 2, T + 38, rr.choice(titles), PRINT_B, 17, anchor="ms")
+    s.text((L + R) / 2, T + 44, "(Bản chính)", PRINT_I, 10, anchor="ms")
+    rows = rows_for(entry, det)
     sign_h = 62
-    _draw_rows(s, rows, L, R, T + 50, B - sign_h, dotted=rr.random() < 0.5)
-    _draw_signing_block(s, det, L, R, B - sign_h + 8, "NGƯỜI THỰC HIỆN",
+    draw_rows(s, rows, L, R, T + 50, B - sign_h, dotted=rr.random() < 0.5)
+    draw_signing_block(s, det, L, R, B - sign_h + 8, "NGƯỜI THỰC HIỆN",
                         "NGƯỜI KÝ " + ("GIẤY KHAI SINH" if entry.book_type == "KS" else "TRÍCH LỤC"),
                         entry.reg_date)
 
 
-def _wrap(s: _Sheet, text: str, name: str, pt: float, width: float) -> list[str]:
+def wrap_text(s: Sheet, text: str, name: str, pt: float, width: float) -> list[str]:
     lines, cur = [], ""
     for word in text.split():
         cand = f"{cur} {word}".strip()
@@ -577,15 +577,15 @@ def _wrap(s: _Sheet, text: str, name: str, pt: float, width: float) -> list[str]
     return lines + ([cur] if cur else [])
 
 
-def _draw_continuation(s: _Sheet, entry: EntryInfo, det: dict[str, Any], page: int, L: float,
+def _draw_continuation(s: Sheet, entry: EntryInfo, det: dict[str, Any], page: int, L: float,
                        R: float, T: float, B: float) -> None:
     rr = s.rr
-    s.text(R, T + 4, "(Tiếp theo trang trước)", _PRINT_I, 10, anchor="rs")
-    s.text(L, T + 4, f"Trang {page}", _PRINT_I, 10)
+    s.text(R, T + 4, "(Tiếp theo trang trước)", PRINT_I, 10, anchor="rs")
+    s.text(L, T + 4, f"Trang {page}", PRINT_I, 10)
     if page % 2 == 0:
         # Notes table: a ruled grid, a few rows filled in by hand.
-        s.text((L + R) / 2, T + 16, "GHI CHÚ NHỮNG THAY ĐỔI, CẢI CHÍNH HỘ TỊCH", _PRINT_B, 14, anchor="ms")
-        s.text((L + R) / 2, T + 22, "VÀ CÁC VIỆC HỘ TỊCH KHÁC", _PRINT_B, 12, anchor="ms")
+        s.text((L + R) / 2, T + 16, "GHI CHÚ NHỮNG THAY ĐỔI, CẢI CHÍNH HỘ TỊCH", PRINT_B, 14, anchor="ms")
+        s.text((L + R) / 2, T + 22, "VÀ CÁC VIỆC HỘ TỊCH KHÁC", PRINT_B, 12, anchor="ms")
         cols = [("STT", 12), ("Ngày, tháng, năm", 28), ("Nội dung thay đổi, cải chính", 66),
                 ("Căn cứ", 34), ("Người ký", 0)]
         xs = [L]
@@ -601,7 +601,7 @@ def _draw_continuation(s: _Sheet, entry: EntryInfo, det: dict[str, Any], page: i
             s.line(x, y0, x, y1, w=0.25)
         s.line(L, y0 + head, R, y0 + head, w=0.35)
         for (title, _), a, b in zip(cols, xs[:-1], xs[1:]):
-            s.text((a + b) / 2, y0 + 6.5, title, _PRINT_B, 9.5, anchor="ms", max_w=b - a - 2)
+            s.text((a + b) / 2, y0 + 6.5, title, PRINT_B, 9.5, anchor="ms", max_w=b - a - 2)
         for i in range(1, nrows):
             s.line(L, y0 + head + i * rh, R, y0 + head + i * rh, w=0.15)
         filled = rr.randint(1, 4)
@@ -610,20 +610,20 @@ def _draw_continuation(s: _Sheet, entry: EntryInfo, det: dict[str, Any], page: i
             top = y0 + head + i * rh
             d = base_date + datetime.timedelta(days=rr.randrange(30, 2000))
             s.hand(xs[0] + 4, top + rh * 0.65, str(i + 1))
-            s.hand(xs[1] + 1.5, top + rh * 0.65, _fmt_date(d), max_w=xs[2] - xs[1] - 3)
-            note = rr.choice(_NOTES).format(n=rr.randrange(1, 99), d=_fmt_date(d))
+            s.hand(xs[1] + 1.5, top + rh * 0.65, fmt_date(d), max_w=xs[2] - xs[1] - 3)
+            note = rr.choice(_NOTES).format(n=rr.randrange(1, 99), d=fmt_date(d))
             pt = s.hand_pt * 0.8
-            lines = _wrap(s, note, s.hand_font, pt, xs[3] - xs[2] - 3)[:2]
+            lines = wrap_text(s, note, s.hand_font, pt, xs[3] - xs[2] - 3)[:2]
             for k, ln in enumerate(lines):
                 s.hand(xs[2] + 1.5, top + rh * (0.42 + 0.4 * k), ln, max_w=xs[3] - xs[2] - 3, pt=pt)
             s.hand(xs[3] + 1.5, top + rh * 0.65, f"QĐ {rr.randrange(1, 99)}/QĐ-UBND",
                    max_w=xs[4] - xs[3] - 3, pt=pt)
             s.signature((xs[4] + xs[5]) / 2, top + rh * 0.5, min(14, xs[5] - xs[4] - 4), rh * 0.5)
-        _draw_signing_block(s, det, L, R, B - 54, "NGƯỜI GHI CHÚ", "XÁC NHẬN CỦA UBND", None)
+        draw_signing_block(s, det, L, R, B - 54, "NGƯỜI GHI CHÚ", "XÁC NHẬN CỦA UBND", None)
     else:
         # Requester and attachments: label rows, then free lines of handwriting.
-        s.text((L + R) / 2, T + 16, "THÔNG TIN NGƯỜI ĐI ĐĂNG KÝ", _PRINT_B, 14, anchor="ms")
-        s.text((L + R) / 2, T + 22, "VÀ GIẤY TỜ KÈM THEO", _PRINT_B, 12, anchor="ms")
+        s.text((L + R) / 2, T + 16, "THÔNG TIN NGƯỜI ĐI ĐĂNG KÝ", PRINT_B, 14, anchor="ms")
+        s.text((L + R) / 2, T + 22, "VÀ GIẤY TỜ KÈM THEO", PRINT_B, 12, anchor="ms")
         rows = [
             [("Họ, chữ đệm, tên người đi đăng ký:", det["requester"], 1.0)],
             [("Quan hệ với người được đăng ký:", det["requester_relation"], 1.0)],
@@ -631,23 +631,23 @@ def _draw_continuation(s: _Sheet, entry: EntryInfo, det: dict[str, Any], page: i
             [("Nơi cư trú:", det["mother_home"], 1.0)],
             [("Giấy tờ kèm theo:", f"Giấy chứng sinh số {rr.randrange(1, 999)}/GCS", 1.0)],
         ]
-        _draw_rows(s, rows, L, R, T + 30, T + 30 + 5 * 11, dotted=False)
+        draw_rows(s, rows, L, R, T + 30, T + 30 + 5 * 11, dotted=False)
         y = T + 98
-        s.text(L, y, "Ghi chú:", _PRINT_B, 11)
+        s.text(L, y, "Ghi chú:", PRINT_B, 11)
         for k in range(9):
             yy = y + 9 + k * 9
             s.line(L, yy + 1.5, R, yy + 1.5, w=0.15)
             if k < rr.randint(2, 6):
-                text = rr.choice(_NOTES).format(n=rr.randrange(1, 99), d=_fmt_date(det["birth_date"]))
+                text = rr.choice(_NOTES).format(n=rr.randrange(1, 99), d=fmt_date(det["birth_date"]))
                 s.hand(L + 3, yy, text, max_w=R - L - 6)
-        _draw_signing_block(s, det, L, R, B - 54, "NGƯỜI ĐI ĐĂNG KÝ", "NGƯỜI KÝ", None)
+        draw_signing_block(s, det, L, R, B - 54, "NGƯỜI ĐI ĐĂNG KÝ", "NGƯỜI KÝ", None)
 
 
 def _ink_layer(entry: EntryInfo, page_in_entry: int, dpi: int, rr: random.Random
                ) -> tuple[Image.Image, list[_Seal], tuple[str, ...]]:
     w, h = page_size_px(dpi)
     img = Image.new("RGB", (w, h), (255, 255, 255))
-    s = _Sheet(img, dpi, rr)
+    s = Sheet(img, dpi, rr)
     det = entry_details(entry)
     # Margins ~15-20 mm, shifted a little per page: a print is never perfectly placed.
     L = rr.uniform(17, 22)
@@ -655,14 +655,14 @@ def _ink_layer(entry: EntryInfo, page_in_entry: int, dpi: int, rr: random.Random
     T = rr.uniform(13, 18)
     B = A4_MM[1] - rr.uniform(13, 17)
     if page_in_entry == 1:
-        _draw_first_page(s, entry, det, L, R, T, B)
+        draw_first_page(s, entry, det, L, R, T, B)
     else:
         _draw_continuation(s, entry, det, page_in_entry, L, R, T, B)
     s.specks(rr.randint(15, 60))
     return img, s.seals, tuple(s.printed)
 
 
-def _stamp_seal(img: np.ndarray, seal: _Seal, dpi: int, rng: np.random.Generator,
+def stamp_seal(img: np.ndarray, seal: _Seal, dpi: int, rng: np.random.Generator,
                 color: tuple[int, int, int]) -> None:
     """Multiply a red round seal into img (in place): ring, inner ring, ring text, star, uneven ink."""
     r = seal.r
@@ -671,10 +671,10 @@ def _stamp_seal(img: np.ndarray, seal: _Seal, dpi: int, rng: np.random.Generator
     mask = Image.new("L", (size, size), 0)
     d = ImageDraw.Draw(mask)
     c = size / 2
-    ring_w = max(2, round(_mm(0.7, dpi)))
+    ring_w = max(2, round(mm_to_px(0.7, dpi)))
     d.ellipse([c - r, c - r, c + r, c + r], outline=255, width=ring_w)
     ri = r * 0.68
-    d.ellipse([c - ri, c - ri, c + ri, c + ri], outline=255, width=max(1, round(_mm(0.4, dpi))))
+    d.ellipse([c - ri, c - ri, c + ri, c + ri], outline=255, width=max(1, round(mm_to_px(0.4, dpi))))
     fs = max(6, round(r * 0.17))
     font = _font("DejaVuSans-Bold", fs)
     rt = r * 0.84
@@ -698,10 +698,10 @@ def _stamp_seal(img: np.ndarray, seal: _Seal, dpi: int, rng: np.random.Generator
     d.polygon(pts, fill=255)
     alpha = np.asarray(mask, np.float32) / 255.0
     # Uneven stamp pressure: low-frequency variation plus fine mottling.
-    tex = 0.8 + 0.25 * _smooth_field(rng, size, size, 5)
-    tex -= 0.25 * np.clip(_smooth_field(rng, size, size, 30), 0, 1)
+    tex = 0.8 + 0.25 * smooth_field(rng, size, size, 5)
+    tex -= 0.25 * np.clip(smooth_field(rng, size, size, 30), 0, 1)
     alpha *= np.clip(tex, 0.3, 1.0) * rng.uniform(0.8, 0.95)
-    alpha = cv2.GaussianBlur(alpha, (0, 0), max(0.5, _mm(0.08, dpi)))
+    alpha = cv2.GaussianBlur(alpha, (0, 0), max(0.5, mm_to_px(0.08, dpi)))
     x0, y0 = int(seal.cx - size / 2), int(seal.cy - size / 2)
     H, W = img.shape[:2]
     ax0, ay0 = max(0, -x0), max(0, -y0)
@@ -715,7 +715,7 @@ def _stamp_seal(img: np.ndarray, seal: _Seal, dpi: int, rng: np.random.Generator
     img[by0:by1, bx0:bx1] = np.clip(patch * (1.0 - a * k), 0, 255).astype(np.uint8)
 
 
-def _paper(dpi: int, rng: np.random.Generator, *, aged: bool = True) -> np.ndarray:
+def aged_paper(dpi: int, rng: np.random.Generator, *, aged: bool = True) -> np.ndarray:
     """Tinted paper: base tone, uneven low-frequency tone, darker yellowed edges, a gutter shadow,
     a few stains, and grain. Built at low resolution and upsampled, so it costs little at 600 dpi."""
     W, H = page_size_px(dpi)
@@ -724,8 +724,8 @@ def _paper(dpi: int, rng: np.random.Generator, *, aged: bool = True) -> np.ndarr
         base = np.array([rng.uniform(226, 242), rng.uniform(214, 232), rng.uniform(178, 208)], np.float32)
     else:
         base = np.array([rng.uniform(238, 248)] * 3, np.float32) - np.array([0, 2, 6], np.float32)
-    tone = (_smooth_field(rng, lh, lw, 5) * rng.uniform(3, 7)
-            + _smooth_field(rng, lh, lw, 14) * rng.uniform(1, 3))
+    tone = (smooth_field(rng, lh, lw, 5) * rng.uniform(3, 7)
+            + smooth_field(rng, lh, lw, 14) * rng.uniform(1, 3))
     yy, xx = np.mgrid[0:lh, 0:lw].astype(np.float32)
     edge_d = np.minimum(np.minimum(xx, lw - 1 - xx), np.minimum(yy, lh - 1 - yy))
     edge = np.exp(-edge_d / rng.uniform(4, 10)) * rng.uniform(8, 22)
@@ -744,7 +744,7 @@ def _paper(dpi: int, rng: np.random.Generator, *, aged: bool = True) -> np.ndarr
     ], axis=-1)
     low8 = np.clip(low, 0, 255).astype(np.uint8)
     paper = cv2.resize(low8, (W, H), interpolation=cv2.INTER_LINEAR)
-    return _add_noise(paper, rng.uniform(2.0, 4.0), rng, mono=True, blur=max(0.0, _mm(0.04, dpi)))
+    return add_noise(paper, rng.uniform(2.0, 4.0), rng, mono=True, blur=max(0.0, mm_to_px(0.04, dpi)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -763,26 +763,26 @@ def render_register_page_ex(entry: EntryInfo, page_in_entry: int, dpi: int, seed
     handwriting or the seal), the ground truth for OCR error rates."""
     if page_in_entry < 1:
         raise ValueError("page_in_entry is 1-based")
-    rr = _pyrand("page", seed, entry.book_type, entry.year, entry.volume, entry.number, page_in_entry)
-    rng = _rng(seed, entry.number, page_in_entry, "page")
-    paper = _paper(dpi, rng)
+    rr = seeded_random("page", seed, entry.book_type, entry.year, entry.volume, entry.number, page_in_entry)
+    rng = seeded_rng(seed, entry.number, page_in_entry, "page")
+    paper = aged_paper(dpi, rng)
     ink, seals, printed = _ink_layer(entry, page_in_entry, dpi, rr)
     ink_arr = np.asarray(ink)
     # Ink spreads a little into old paper fibres.
-    ink_arr = cv2.GaussianBlur(ink_arr, (0, 0), max(0.3, _mm(0.03, dpi)))
+    ink_arr = cv2.GaussianBlur(ink_arr, (0, 0), max(0.3, mm_to_px(0.03, dpi)))
     out = cv2.multiply(paper, ink_arr, scale=1 / 255.0)
     red = (int(rng.integers(195, 225)), int(rng.integers(20, 50)), int(rng.integers(35, 65)))
     for seal in seals:
-        _stamp_seal(out, seal, dpi, rng, red)
+        stamp_seal(out, seal, dpi, rng, red)
     return out, printed
 
 
 def render_blank_page(dpi: int, seed: int, bleed_through: bool = False) -> np.ndarray:
     """Back side of a duplex sheet: tinted paper with grain; with bleed_through, a faint mirrored
     ghost of a register page (very low contrast, as on thin old paper)."""
-    rng = _rng(seed, "blank")
-    rr = _pyrand("blank", seed)
-    paper = _paper(dpi, rng)
+    rng = seeded_rng(seed, "blank")
+    rr = seeded_random("blank", seed)
+    paper = aged_paper(dpi, rng)
     if bleed_through:
         # Render the front at low resolution (a ghost has no fine detail anyway), mirror it.
         gdpi = min(dpi, 75)
@@ -800,13 +800,13 @@ def render_blank_page(dpi: int, seed: int, bleed_through: bool = False) -> np.nd
     dd = ImageDraw.Draw(img)
     for _ in range(rr.randint(5, 30)):
         x, y = rr.uniform(0, img.width), rr.uniform(0, img.height)
-        r = _mm(rr.uniform(0.08, 0.3), dpi)
+        r = mm_to_px(rr.uniform(0.08, 0.3), dpi)
         gv = rr.randint(120, 180)
         dd.ellipse([x - r, y - r, x + r, y + r], fill=(gv, gv - 10, gv - 25))
     return np.asarray(img).copy()
 
 
-def _raster(page: Any, dpi: int) -> np.ndarray:
+def raster(page: Any, dpi: int) -> np.ndarray:
     import pymupdf
     pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB, alpha=False)
     a = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.stride)
@@ -817,7 +817,7 @@ def render_pdf_page(pdf_path: str | Path, page_index: int, dpi: int) -> np.ndarr
     """Rasterize one page of a PDF (e.g. the station's separator sheets), RGB uint8."""
     import pymupdf
     with pymupdf.open(str(pdf_path)) as doc:
-        return _raster(doc[page_index], dpi)
+        return raster(doc[page_index], dpi)
 
 
 # --------------------------------------------------------------------------------------------
@@ -843,7 +843,7 @@ def _background(h: int, w: int, dpi: int, dark: bool, rng: np.random.Generator) 
         yy, xx = np.mgrid[0:lh, 0:lw].astype(np.float32)
         ang = rng.uniform(0, 2 * np.pi)
         grad = ((xx / lw - 0.5) * np.cos(ang) + (yy / lh - 0.5) * np.sin(ang)) * rng.uniform(10, 35)
-        f = g0 + grad + _smooth_field(rng, lh, lw, 4) * rng.uniform(3, 10)
+        f = g0 + grad + smooth_field(rng, lh, lw, 4) * rng.uniform(3, 10)
         cast = np.array([rng.uniform(-4, 2), 0, rng.uniform(-2, 6)], np.float32)  # cool or neutral
         low = np.clip(f[..., None] + cast, 0, 255).astype(np.uint8)
         return cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -854,7 +854,7 @@ def _background(h: int, w: int, dpi: int, dark: bool, rng: np.random.Generator) 
 def degrade_ex(img: np.ndarray, dpi: int, d: Degradation, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """degrade() that also returns the sheet's four corners in the output (float (4, 2) x,y, in the
     order top-left, top-right, bottom-right, bottom-left of the *fed* image, i.e. after `rotation`)."""
-    rng = _rng(seed, "degrade")
+    rng = seeded_rng(seed, "degrade")
     if img.ndim == 2:
         img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
     if d.rotation % 360:
@@ -865,7 +865,7 @@ def degrade_ex(img: np.ndarray, dpi: int, d: Degradation, seed: int) -> tuple[np
     a = math.radians(d.skew_deg)
     bw = abs(w * math.cos(a)) + abs(h * math.sin(a))
     bh = abs(w * math.sin(a)) + abs(h * math.cos(a))
-    border = _mm(max(0.0, d.border_mm), dpi)
+    border = mm_to_px(max(0.0, d.border_mm), dpi)
     cw, ch = int(math.ceil(bw + 2 * border)), int(math.ceil(bh + 2 * border))
     # Sheet not perfectly centred on the glass.
     dx, dy = (rng.uniform(-0.4, 0.4, 2) * border) if border > 0 else (0.0, 0.0)
@@ -880,10 +880,10 @@ def degrade_ex(img: np.ndarray, dpi: int, d: Degradation, seed: int) -> tuple[np
         Ms[:, 2] /= s                      # same rotation, translation in the small canvas
         small = cv2.warpAffine(np.full((max(1, h // s), max(1, w // s)), 255, np.uint8), Ms,
                                (max(1, cw // s), max(1, ch // s)))
-        off = rng.uniform(-1, 1, 2) * _mm(1.5, dpi) / s
+        off = rng.uniform(-1, 1, 2) * mm_to_px(1.5, dpi) / s
         shift = np.float32([[1, 0, off[0]], [0, 1, off[1]]])
         small = cv2.warpAffine(small, shift, (small.shape[1], small.shape[0]))
-        small = cv2.GaussianBlur(small, (0, 0), max(1.0, _mm(2.0, dpi) / s))
+        small = cv2.GaussianBlur(small, (0, 0), max(1.0, mm_to_px(2.0, dpi) / s))
         shade = 255 - (small.astype(np.float32) * rng.uniform(0.3, 0.6)).astype(np.uint8)
         shade = cv2.resize(shade, (cw, ch), interpolation=cv2.INTER_LINEAR)
         out = cv2.multiply(out, cv2.merge([shade] * 3), scale=1 / 255.0)
@@ -895,14 +895,14 @@ def degrade_ex(img: np.ndarray, dpi: int, d: Degradation, seed: int) -> tuple[np
         out = cv2.convertScaleAbs(out, alpha=float(d.brightness))
     for _ in range(max(0, d.streaks)):
         x0 = int(rng.integers(0, cw))
-        sw = max(1, int(round(_mm(rng.uniform(0.1, 0.6), dpi))))
+        sw = max(1, int(round(mm_to_px(rng.uniform(0.1, 0.6), dpi))))
         delta = float(rng.choice([-1, 1]) * rng.uniform(8, 30))
         col = out[:, x0:x0 + sw].astype(np.int16) + np.int16(delta)
         out[:, x0:x0 + sw] = np.clip(col, 0, 255).astype(np.uint8)
     if d.blur_sigma > 0:
         out = cv2.GaussianBlur(out, (0, 0), d.blur_sigma)
     if d.noise_sigma > 0:
-        out = _add_noise(out, d.noise_sigma, rng, mono=False)
+        out = add_noise(out, d.noise_sigma, rng, mono=False)
     if d.jpeg_quality is not None:
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR),
                                [cv2.IMWRITE_JPEG_QUALITY, int(d.jpeg_quality)])
@@ -1006,7 +1006,7 @@ def write_captures(out_dir: str | Path, entries: list[EntryInfo], separator_pdf:
     grey_out = Path(grey_copy_dir) if grey_copy_dir is not None else None
     if grey_out is not None:
         grey_out.mkdir(parents=True, exist_ok=True)
-    rng = _rng(seed, "captures")
+    rng = seeded_rng(seed, "captures")
     n = len(entries)
     upside = set(int(i) for i in rng.choice(n, size=min(max(0, upside_down_separators), n),
                                             replace=False)) if n else set()
@@ -1037,7 +1037,7 @@ def write_captures(out_dir: str | Path, entries: list[EntryInfo], separator_pdf:
             deg = random_degradation(rng, max_skew, harsh)
             # Exactly `upside_down_separators` separators are fed upside down; the others upright.
             deg = dataclasses.replace(deg, rotation=180 if i in upside else 0)
-            emit(_raster(doc[i], dpi), "separator", (e.number,), 0, dpi, deg)
+            emit(raster(doc[i], dpi), "separator", (e.number,), 0, dpi, deg)
             maybe_blank((e.number,), dpi)
             for p in range(1, int(rng.integers(lo, hi + 1)) + 1):
                 dpi = int(rng.choice(list(dpi_choices)))

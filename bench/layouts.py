@@ -46,14 +46,14 @@ class LayoutPage:
     year: int | None
 
 
-class _Pen(corpus._Sheet):
+class _Pen(corpus.Sheet):
     """corpus's pen that also keeps the pixel box of every string it draws (the truth for boxes)."""
 
     def __init__(self, img: Image.Image, dpi: int, rr: random.Random):
         super().__init__(img, dpi, rr)
         self.boxes: list[tuple[str, Box]] = []
 
-    def text(self, x: float, y: float, s: str, name: str = corpus._PRINT, pt: float = 11.0,
+    def text(self, x: float, y: float, s: str, name: str = corpus.PRINT, pt: float = 11.0,
              anchor: str = "ls", fill: tuple[int, int, int] | None = None,
              max_w: float | None = None) -> float:
         drawn_pt = pt
@@ -66,7 +66,7 @@ class _Pen(corpus._Sheet):
     def hand(self, x: float, y: float, s: str, max_w: float | None = None, pt: float | None = None) -> float:
         end = super().hand(x, y, s, max_w, pt)
         size = self.px((pt or self.hand_pt) * 25.4 / 72)
-        # The baseline wanders by up to 15 % of the size (corpus._Sheet.hand): room for it.
+        # The baseline wanders by up to 15 % of the size (corpus.Sheet.hand): room for it.
         self.boxes.append((s, (round(self.px(x)), round(self.px(y) - 1.05 * size),
                                round(self.px(end)), round(self.px(y) + 0.4 * size))))
         return end
@@ -96,7 +96,7 @@ class _Pen(corpus._Sheet):
 def _paper(size_mm: tuple[float, float], dpi: int, rng: np.random.Generator) -> np.ndarray:
     """corpus's A4 paper, drawn at the dpi that gives the sheet's pixel size (A3 = A4 x 1.41)."""
     short, long = min(size_mm), max(size_mm)
-    paper = corpus._paper(round(dpi * short / A4_PORTRAIT[0]), rng)
+    paper = corpus.aged_paper(round(dpi * short / A4_PORTRAIT[0]), rng)
     paper = cv2.resize(paper, (round(short / 25.4 * dpi), round(long / 25.4 * dpi)), interpolation=cv2.INTER_LINEAR)
     return np.ascontiguousarray(np.rot90(paper)) if size_mm[0] > size_mm[1] else paper
 
@@ -104,11 +104,11 @@ def _paper(size_mm: tuple[float, float], dpi: int, rng: np.random.Generator) -> 
 def _finish(pen: _Pen, size_mm: tuple[float, float], dpi: int, rng: np.random.Generator) -> np.ndarray:
     """Ink into the paper, then the seals, as corpus.render_register_page_ex does."""
     pen.specks(pen.rr.randint(15, 60))
-    ink = cv2.GaussianBlur(np.asarray(pen.img), (0, 0), max(0.3, corpus._mm(0.03, dpi)))
+    ink = cv2.GaussianBlur(np.asarray(pen.img), (0, 0), max(0.3, corpus.mm_to_px(0.03, dpi)))
     out = cv2.multiply(_paper(size_mm, dpi, rng), ink, scale=1 / 255.0)
     red = (int(rng.integers(195, 225)), int(rng.integers(20, 50)), int(rng.integers(35, 65)))
     for seal in pen.seals:
-        corpus._stamp_seal(out, seal, dpi, rng, red)
+        corpus.stamp_seal(out, seal, dpi, rng, red)
     return out
 
 
@@ -123,8 +123,8 @@ class _Drawn:
 def _render(key: str, size_mm: tuple[float, float], entries: Sequence[EntryInfo], dpi: int, seed: int,
             draw: Callable[[_Pen, Sequence[EntryInfo], tuple[float, float]], _Drawn]) -> LayoutPage:
     first = entries[0]
-    rr = corpus._pyrand("layout", key, seed, first.book_type, first.year, first.volume, first.number)
-    rng = corpus._rng(seed, key, first.number, "layout")
+    rr = corpus.seeded_random("layout", key, seed, first.book_type, first.year, first.volume, first.number)
+    rng = corpus.seeded_rng(seed, key, first.number, "layout")
     img = Image.new("RGB", (round(size_mm[0] / 25.4 * dpi), round(size_mm[1] / 25.4 * dpi)), (255, 255, 255))
     pen = _Pen(img, dpi, rr)
     drawn = draw(pen, entries, size_mm)
@@ -144,7 +144,7 @@ def _volume(entry: EntryInfo) -> str:
 
 
 def _signing(pen: _Pen, entry: EntryInfo, L: float, R: float, B: float) -> None:
-    corpus._draw_signing_block(pen, corpus.entry_details(entry), L, R, B - 54, "NGƯỜI THỰC HIỆN",
+    corpus.draw_signing_block(pen, corpus.entry_details(entry), L, R, B - 54, "NGƯỜI THỰC HIỆN",
                                "NGƯỜI KÝ GIẤY KHAI SINH", entry.reg_date)
 
 
@@ -153,7 +153,7 @@ def _signing(pen: _Pen, entry: EntryInfo, L: float, R: float, B: float) -> None:
 def _draw_corpus_form(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple[float, float]) -> _Drawn:
     e = entries[0]
     L, R, T, B = _margins(pen, size_mm)
-    corpus._draw_first_page(pen, e, corpus.entry_details(e), L, R, T, B)
+    corpus.draw_first_page(pen, e, corpus.entry_details(e), L, R, T, B)
     return _Drawn([(e.number, pen.box_of(f"Số: {e.number}"))], None, f"{e.volume:02d}", e.year)
 
 
@@ -161,11 +161,11 @@ def _draw_corpus_form(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple[fl
 
 def _dotted_form(pen: _Pen, e: EntryInfo, L: float, R: float, y: float, step: float) -> None:
     """Label, dot leader, handwritten value, one field a line: the forms printed without a grid."""
-    for row in corpus._rows_for(e, corpus.entry_details(e)):
+    for row in corpus.rows_for(e, corpus.entry_details(e)):
         x = L
         for j, (label, value, frac) in enumerate(row):
             end = R if j == len(row) - 1 else x + (R - L) * frac
-            lx = pen.text(x, y, label, corpus._PRINT, 10.5)
+            lx = pen.text(x, y, label, corpus.PRINT, 10.5)
             pen.dots(lx + 1.5, end - 2, y + 0.8)
             if value:
                 pen.hand(lx + 2.5, y - 0.3, value, max_w=end - lx - 4.5)
@@ -177,16 +177,16 @@ def _draw_inline_header(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple[
     e = entries[0]
     rr = pen.rr
     L, R, T, B = _margins(pen, size_mm)
-    corpus._draw_header(pen, corpus.entry_details(e), L, R, T)
+    corpus.draw_header(pen, corpus.entry_details(e), L, R, T)
     y = T + rr.uniform(19, 23)
-    pen.text(L, y, f"Quyển số: {_volume(e)}", corpus._PRINT, 12)
+    pen.text(L, y, f"Quyển số: {_volume(e)}", corpus.PRINT, 12)
     label = f"Số: {e.number}"
-    pen.text(L + rr.uniform(60, 80), y, label, corpus._PRINT, 12)
+    pen.text(L + rr.uniform(60, 80), y, label, corpus.PRINT, 12)
     sheets = rr.choice([1, 2, 2, 3])
     page = rr.randint(1, sheets)
-    pen.text(R, y, f"Trang {page}/{sheets}", corpus._PRINT, 12, anchor="rs")
-    titles = corpus._TITLES.get(e.book_type, ["SỔ ĐĂNG KÝ HỘ TỊCH"])
-    pen.text((L + R) / 2, y + 14, rr.choice(titles), corpus._PRINT_B, 16, anchor="ms")
+    pen.text(R, y, f"Trang {page}/{sheets}", corpus.PRINT, 12, anchor="rs")
+    titles = corpus.TITLES.get(e.book_type, ["SỔ ĐĂNG KÝ HỘ TỊCH"])
+    pen.text((L + R) / 2, y + 14, rr.choice(titles), corpus.PRINT_B, 16, anchor="ms")
     _dotted_form(pen, e, L, R, y + 27, 9.0)
     _signing(pen, e, L, R, B)
     return _Drawn([(e.number, pen.box_of(label))], page, f"{e.volume:02d}", e.year)
@@ -199,12 +199,12 @@ def _draw_boxed_header(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple[f
     rr = pen.rr
     det = corpus.entry_details(e)
     L, R, T, B = _margins(pen, size_mm)
-    corpus._draw_header(pen, det, L, R, T)
+    corpus.draw_header(pen, det, L, R, T)
     label = f"Số đăng ký: {e.number}"
     cells = [label, f"Quyển số: {_volume(e)}"]
     if rr.random() < 0.5:      # books differ in which cell comes first
         cells.reverse()
-    cells += [f"Ngày đăng ký: {corpus._fmt_date(e.reg_date)}", f"Loại việc: {det['reg_kind']}"]
+    cells += [f"Ngày đăng ký: {corpus.fmt_date(e.reg_date)}", f"Loại việc: {det['reg_kind']}"]
     top, row_h = T + rr.uniform(16, 19), rr.uniform(8.5, 10.0)
     mid = L + (R - L) * rr.uniform(0.45, 0.55)
     rule = rr.uniform(0.3, 0.5)
@@ -213,11 +213,11 @@ def _draw_boxed_header(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple[f
     pen.line(mid, top, mid, top + 2 * row_h, w=rule)
     for i, cell in enumerate(cells):
         x = (L, mid)[i % 2] + 2.5
-        pen.text(x, top + (i // 2) * row_h + row_h * 0.68, cell, corpus._PRINT, 11.5, max_w=(mid - L) - 5)
+        pen.text(x, top + (i // 2) * row_h + row_h * 0.68, cell, corpus.PRINT, 11.5, max_w=(mid - L) - 5)
     y = top + 2 * row_h + 11
-    titles = corpus._TITLES.get(e.book_type, ["SỔ ĐĂNG KÝ HỘ TỊCH"])
-    pen.text((L + R) / 2, y, rr.choice(titles), corpus._PRINT_B, 16, anchor="ms")
-    corpus._draw_rows(pen, corpus._rows_for(e, det), L, R, y + 6, B - 62, dotted=rr.random() < 0.5)
+    titles = corpus.TITLES.get(e.book_type, ["SỔ ĐĂNG KÝ HỘ TỊCH"])
+    pen.text((L + R) / 2, y, rr.choice(titles), corpus.PRINT_B, 16, anchor="ms")
+    corpus.draw_rows(pen, corpus.rows_for(e, det), L, R, y + 6, B - 62, dotted=rr.random() < 0.5)
     _signing(pen, e, L, R, B)
     return _Drawn([(e.number, pen.box_of(label))], None, f"{e.volume:02d}", e.year)
 
@@ -237,7 +237,7 @@ class LedgerStyle:
 
 
 def ledger_style(entry: EntryInfo) -> LedgerStyle:
-    book = corpus._pyrand("ledger", entry.book_type, entry.year, entry.volume)
+    book = corpus.seeded_random("ledger", entry.book_type, entry.year, entry.volume)
     return LedgerStyle(book.random() < 0.5, book.choice(["top", "bottom", None]),
                        book.choice([("Số",), ("Số", "đăng ký")]), book.random() < 0.6)
 
@@ -252,13 +252,13 @@ def _draw_ledger(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple[float, 
     scale = size_mm[0] / A4_PORTRAIT[0]
     page = 1 + (e.number - 1) // LEDGER_MAX_ROWS + rr.randint(0, 3)
     if page_number_at == "top":
-        pen.text(R, T + 2, f"Trang {page}", corpus._PRINT_I, 10, anchor="rs")
+        pen.text(R, T + 2, f"Trang {page}", corpus.PRINT_I, 10, anchor="rs")
     elif page_number_at == "bottom":
-        pen.text((L + R) / 2, B + 6, f"- {page} -", corpus._PRINT, 10, anchor="ms")
-    titles = [t for t in corpus._TITLES.get(e.book_type, []) if t.startswith("SỔ")] or ["SỔ ĐĂNG KÝ HỘ TỊCH"]
-    pen.text((L + R) / 2, T + 10, titles[0], corpus._PRINT_B, 15, anchor="ms")
+        pen.text((L + R) / 2, B + 6, f"- {page} -", corpus.PRINT, 10, anchor="ms")
+    titles = [t for t in corpus.TITLES.get(e.book_type, []) if t.startswith("SỔ")] or ["SỔ ĐĂNG KÝ HỘ TỊCH"]
+    pen.text((L + R) / 2, T + 10, titles[0], corpus.PRINT_B, 15, anchor="ms")
     if with_volume:
-        pen.text((L + R) / 2, T + 17, f"Quyển số: {_volume(e)}", corpus._PRINT, 11, anchor="ms")
+        pen.text((L + R) / 2, T + 17, f"Quyển số: {_volume(e)}", corpus.PRINT, 11, anchor="ms")
     number_w = (18 if len(heading) > 1 else 14) * scale ** 0.5
     cols = [("", number_w), ("Họ, chữ đệm, tên người được đăng ký", 38 * scale),
             ("Ngày, tháng, năm sinh", 24 * scale), ("Nơi sinh", 36 * scale),
@@ -278,10 +278,10 @@ def _draw_ledger(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple[float, 
         pen.line(L, y0 + head + i * row_h, R, y0 + head + i * row_h, w=0.25)
     for k, word in enumerate(heading):
         pen.text((xs[0] + xs[1]) / 2, y0 + head / 2 + 1.5 + (k - (len(heading) - 1) / 2) * 4.2, word,
-                 corpus._PRINT_B, 9.5, anchor="ms", max_w=xs[1] - xs[0] - 2)
+                 corpus.PRINT_B, 9.5, anchor="ms", max_w=xs[1] - xs[0] - 2)
     for (title, _), a, b in zip(cols[1:], xs[1:-1], xs[2:]):
-        for k, line in enumerate(corpus._wrap(pen, title, corpus._PRINT_B, 9, b - a - 3)[:2]):
-            pen.text((a + b) / 2, y0 + 5 + 4 * k, line, corpus._PRINT_B, 9, anchor="ms", max_w=b - a - 2)
+        for k, line in enumerate(corpus.wrap_text(pen, title, corpus.PRINT_B, 9, b - a - 3)[:2]):
+            pen.text((a + b) / 2, y0 + 5 + 4 * k, line, corpus.PRINT_B, 9, anchor="ms", max_w=b - a - 2)
     numbers = []
     for i, entry in enumerate(entries):
         det = corpus.entry_details(entry)
@@ -291,12 +291,12 @@ def _draw_ledger(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple[float, 
         if hand_numbers:
             pen.hand(xs[0] + 2.5, base, label, max_w=xs[1] - xs[0] - 4)
         else:
-            pen.text((xs[0] + xs[1]) / 2, base, label, corpus._PRINT, 12, anchor="ms")
+            pen.text((xs[0] + xs[1]) / 2, base, label, corpus.PRINT, 12, anchor="ms")
         numbers.append((entry.number, pen.box_of(label)))
         pen.hand(xs[1] + 1.5, base, entry.person_name, max_w=xs[2] - xs[1] - 3)
-        pen.hand(xs[2] + 1.5, base, corpus._fmt_date(det["birth_date"]), max_w=xs[3] - xs[2] - 3)
+        pen.hand(xs[2] + 1.5, base, corpus.fmt_date(det["birth_date"]), max_w=xs[3] - xs[2] - 3)
         small = pen.hand_pt * 0.8
-        for k, line in enumerate(corpus._wrap(pen, det["birth_place"], pen.hand_font, small, xs[4] - xs[3] - 3)[:3]):
+        for k, line in enumerate(corpus.wrap_text(pen, det["birth_place"], pen.hand_font, small, xs[4] - xs[3] - 3)[:3]):
             pen.hand(xs[3] + 1.5, base + 5.5 * k, line, max_w=xs[4] - xs[3] - 3, pt=small)
         for k, parent in enumerate(p for p in (det["father"], det["mother"]) if p):
             pen.hand(xs[4] + 1.5, base + 6 * k, parent, max_w=xs[5] - xs[4] - 3, pt=small)
@@ -324,7 +324,7 @@ def _draw_typewritten(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple[fl
     label = f"Số {e.number}"
     pen.typed(centre, title_y + 9, label, pt=12, centre=True)
     y = title_y + 24
-    for row in corpus._rows_for(e, det):
+    for row in corpus.rows_for(e, det):
         for j, (field, value, _) in enumerate(row[:2]):
             x = L if j == 0 else centre + 5
             end = pen.typed(x, y, field)
@@ -350,7 +350,7 @@ def _draw_double(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple[float, 
     for k, e in enumerate(entries[:2]):
         L = k * half + rr.uniform(17, 22) - (5 if k else 0)
         R = (k + 1) * half - rr.uniform(14, 18) + (0 if k else 5)
-        corpus._draw_first_page(pen, e, corpus.entry_details(e), L, R, T, B)
+        corpus.draw_first_page(pen, e, corpus.entry_details(e), L, R, T, B)
         numbers.append((e.number, pen.box_of(f"Số: {e.number}")))
     pen.line(half, 4, half, size_mm[1] - 4, w=0.15, fill=(150, 150, 150))   # the sheet's fold
     e = entries[0]
@@ -364,13 +364,13 @@ def _draw_address_letter(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple
     rr = pen.rr
     det = corpus.entry_details(e)
     L, R, T, B = _margins(pen, size_mm)
-    corpus._draw_header(pen, det, L, R, T)
-    pen.text(R, T + 20, f"Trang {rr.randint(1, 2)}/2", corpus._PRINT_I, 11, anchor="rs")
-    pen.text((L + R) / 2, T + 30, "TỜ KHAI ĐĂNG KÝ KHAI SINH", corpus._PRINT_B, 15, anchor="ms")
-    pen.text(L, T + 40, "Kính gửi: Ủy ban nhân dân xã " + det["commune"], corpus._PRINT, 11.5)
-    pen.text(L, T + 48, "Nơi cư trú của người yêu cầu:", corpus._PRINT, 11.5)
+    corpus.draw_header(pen, det, L, R, T)
+    pen.text(R, T + 20, f"Trang {rr.randint(1, 2)}/2", corpus.PRINT_I, 11, anchor="rs")
+    pen.text((L + R) / 2, T + 30, "TỜ KHAI ĐĂNG KÝ KHAI SINH", corpus.PRINT_B, 15, anchor="ms")
+    pen.text(L, T + 40, "Kính gửi: Ủy ban nhân dân xã " + det["commune"], corpus.PRINT, 11.5)
+    pen.text(L, T + 48, "Nơi cư trú của người yêu cầu:", corpus.PRINT, 11.5)
     address = f"Số {rr.randint(2, 99)} đường Trần Phú, xã {det['commune']}, huyện {det['district']}"
-    pen.text(L, T + 56, address, corpus._PRINT, 11.5)
+    pen.text(L, T + 56, address, corpus.PRINT, 11.5)
     _dotted_form(pen, e, L, R, T + 70, 9.0)
     return _Drawn([])
 
@@ -406,14 +406,14 @@ def render_layout_page(key: str, entries: Sequence[EntryInfo], dpi: int, seed: i
     if len(entries) < lo:
         raise ValueError(f"layout {key} holds {lo}-{hi} entries a page, {len(entries)} given")
     first = entries[0]
-    size = corpus._pyrand("size", key, first.book_type, first.year, first.volume).choice(layout.sizes)
+    size = corpus.seeded_random("size", key, first.book_type, first.year, first.volume).choice(layout.sizes)
     return _render(key, size, entries[:hi], dpi, seed, layout.draw)
 
 
 def page_entries(key: str, entries: Sequence[EntryInfo], start: int, seed: int) -> list[EntryInfo]:
     """Consecutive entries from `start` for one page of layout `key` (2-5 on a ledger page)."""
     lo, hi = (ADDRESS_LETTER if key == ADDRESS_LETTER.key else LAYOUTS[key]).entries_per_page
-    count = corpus._pyrand("count", key, start, seed).randint(lo, hi)
+    count = corpus.seeded_random("count", key, start, seed).randint(lo, hi)
     return list(entries[start:start + count])
 
 

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from bench.corpus import _add_noise, _rng, _smooth_field
+from bench.corpus import add_noise, seeded_rng, smooth_field
 
 MM_PER_INCH = 25.4
 # A 16 MP phone camera's frame, held in portrait (width, height).
@@ -49,7 +49,7 @@ class Photo:
 
 def random_setup(seed: int, frame_px: tuple[int, int] = PHONE_FRAME_PX) -> PhotoSetup:
     """A plausible phone photo: keystone 6-12 % either way, turned 1-5° either way."""
-    rng = _rng(seed, "photo-setup")
+    rng = seeded_rng(seed, "photo-setup")
     return PhotoSetup(keystone=float(rng.uniform(0.06, 0.12) * rng.choice([-1, 1])),
                       turn_deg=float(rng.uniform(1, 5) * rng.choice([-1, 1])),
                       fill=float(rng.uniform(0.8, 0.9)), falloff=float(rng.uniform(0.2, 0.45)),
@@ -84,12 +84,12 @@ def _wood(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     small = 4  # grain is built at a quarter of the frame and upsampled: it has no finer detail
     sh, sw = max(2, h // small), max(2, w // small)
     yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float32)
-    wobble = _smooth_field(rng, sh, sw, 6) * rng.uniform(15, 40)
+    wobble = smooth_field(rng, sh, sw, 6) * rng.uniform(15, 40)
     along = rng.uniform(0, math.pi)
     across = (xx * math.cos(along) + yy * math.sin(along)) + wobble
     period = rng.uniform(6, 14)
-    rings = 0.5 + 0.5 * np.sin(2 * math.pi * across / period + _smooth_field(rng, sh, sw, 20) * 2)
-    tone = 0.85 + 0.12 * _smooth_field(rng, sh, sw, 4) - 0.18 * rings ** 3
+    rings = 0.5 + 0.5 * np.sin(2 * math.pi * across / period + smooth_field(rng, sh, sw, 20) * 2)
+    tone = 0.85 + 0.12 * smooth_field(rng, sh, sw, 4) - 0.18 * rings ** 3
     base = np.array([rng.uniform(170, 200), rng.uniform(105, 130), rng.uniform(55, 80)], np.float32)
     low = np.clip(tone[..., None] * base, 0, 255).astype(np.uint8)
     return cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -117,7 +117,7 @@ def _light(h: int, w: int, s: PhotoSetup, rng: np.random.Generator) -> np.ndarra
 
 def photograph(sheet: np.ndarray, setup: PhotoSetup, seed: int) -> Photo:
     """The phone photo of a flat sheet (RGB render of the whole sheet, edge to edge)."""
-    rng = _rng(seed, "photo")
+    rng = seeded_rng(seed, "photo")
     if sheet.ndim == 2:
         sheet = cv2.cvtColor(sheet, cv2.COLOR_GRAY2RGB)
     h, w = sheet.shape[:2]
@@ -136,7 +136,7 @@ def photograph(sheet: np.ndarray, setup: PhotoSetup, seed: int) -> Photo:
     light = np.clip(_light(fh, fw, setup, rng) * 255, 0, 255).astype(np.uint8)
     out = cv2.multiply(out, cv2.merge([light] * 3), scale=1 / 255.0)
     out = cv2.GaussianBlur(out, (0, 0), 0.7)  # lens and demosaicing softness
-    out = _add_noise(out, rng.uniform(2.0, 4.0), rng, mono=False)
+    out = add_noise(out, rng.uniform(2.0, 4.0), rng, mono=False)
     return Photo(out, corners, homography, (w, h))
 
 
