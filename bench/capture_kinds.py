@@ -256,8 +256,8 @@ def _status(home: Path) -> str:
     return CliRunner().invoke(cli_main, ["--home", str(home), "status", BOOK, "--json"]).output
 
 
-HEADER = ["capture kind", "pages filed right", "entries exact", "dpi taken", "keystone rectified",
-          "residual skew mean / worst",
+HEADER = ["capture kind", "pages filed right", "entries exact", "dpi taken",
+          "keystone measured (rectified over 1 %)", "residual skew mean / worst",
           "side band mean / worst", "KB per A4 mean / max", "CPU s a capture", "time vs floor"]
 
 
