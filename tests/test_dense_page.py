@@ -7,9 +7,14 @@ import zipfile
 from pathlib import Path
 
 import pymupdf
+from fastapi.testclient import TestClient
 from PIL import Image
 
 from bench import corpus
+from station.catalog import open_catalog
+from station.config import load_config
+from station.daemon import Station
+from station.web import create_app
 from tests.helpers import add_rendered_book, run_cli
 
 DATA = Path(__file__).parent / "data"
@@ -51,3 +56,10 @@ def test_dense_real_page_is_exported_with_a_size_warning(tmp_path):
     verified = json.loads(run_cli(home, "--config", config, "verify", tmp_path / "out" / f"{BOOK}.zip",
                                   "--json").output)
     assert verified["ok"] and verified["warnings"]
+    # The dashboard's API says the same: the book's notes, the entry's warning.
+    client = TestClient(create_app(Station(load_config(config, home=home), open_catalog(home)), token=None),
+                        base_url="http://127.0.0.1")
+    book = client.get(f"/api/books/{BOOK}").json()
+    assert any("size cap" in note for note in book["notes"]) and book["entries"][0]["warnings"]
+    listed = client.get("/api/books").json()["books"][0]
+    assert listed["notes"] == book["notes"]
