@@ -218,10 +218,10 @@ def process_capture(path: Path, frame: int, settings: PageSettings) -> tuple[Pag
         found, sheet = capture_resolution(loaded.pixels, loaded.file_dpi, paper)
         return (process_page(loaded.pixels, found.dpi, settings, found, sheet),)
     # An open book: two pages of the stated paper side by side.
-    found, _ = capture_resolution(loaded.pixels, loaded.file_dpi, paper.side_by_side())
+    found, sheet = capture_resolution(loaded.pixels, loaded.file_dpi, paper.side_by_side())
     split = split_spread(loaded.pixels, found.dpi)
     if split.gutter is None:
-        return (process_page(loaded.pixels, found.dpi, settings, found),)
+        return (process_page(loaded.pixels, found.dpi, settings, found, sheet),)
     # The pages of a bound book curl into the spine: straightened, their fold's light evened out
     # and their lines straightened before they go through like any page.
     return tuple(process_page(bound, found.dpi, settings, found, bound_page=True)

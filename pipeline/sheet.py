@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipeline.pixels import brightest, shrink
+from pipeline.pixels import brightest, darkest, shrink
 
 MM_PER_INCH = 25.4
 
@@ -80,8 +80,7 @@ def find_sheet(img: np.ndarray, dpi: float) -> SheetBox:
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     wide = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, kernel)
     _, labels = cv2.connectedComponents(wide, connectivity=4)
-    edge_labels = np.unique(np.concatenate(
-        [labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    edge_labels = np.unique(_edge_ring(labels))
     edge_labels = edge_labels[edge_labels != 0]
     background = np.isin(labels, edge_labels).astype(np.uint8)
     # Opening rounds off the sharp wedges at a skewed sheet's corners; give them back so the
@@ -162,8 +161,7 @@ def _edge_ring(mask: np.ndarray) -> np.ndarray:
 def _table_like(small_rgb: np.ndarray, paper_rgb: tuple[int, int, int]) -> np.ndarray:
     """Pixels far more saturated than the paper: a wooden or coloured table around the sheet."""
     value = brightest(small_rgb).astype(np.int16)
-    low = np.minimum(np.minimum(small_rgb[..., 0], small_rgb[..., 1]), small_rgb[..., 2])
-    saturation = (value - low) / np.maximum(value, 1)
+    saturation = (value - darkest(small_rgb)) / np.maximum(value, 1)
     paper_saturation = (max(paper_rgb) - min(paper_rgb)) / max(1, max(paper_rgb))
     table = (saturation > paper_saturation + TABLE_MIN_EXTRA_SATURATION) & (value >= TABLE_MIN_VALUE)
     return table.astype(np.uint8)
