@@ -27,20 +27,22 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from click.testing import CliRunner
 from sqlalchemy import select
 
-from bench import corpus
+from bench import bound, corpus, photo
 from bench.measures import TreeRun, run_tree
 from pipeline.deskew import measure_skew
 from station.catalog import Entry, open_catalog
+from station.cli import main as cli_main
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = "KS.2017.01"
 STATION = [sys.executable, "-c", "from station.cli import main; main()"]
 MM_PER_INCH = 25.4
 A4_MM2 = 210.0 * 297.0
-# A page's side band: this strip along each edge, its median brightness against the page's paper.
-SIDE_BAND_MM = 5.0
+# A page's worst side band (bench.bound.side_bands: a 5 mm strip along each edge, its median
+# brightness against the page's paper) must be at least this.
 SIDE_BAND_GOAL = 0.9
 
 
@@ -96,8 +98,6 @@ def make_phone(out: Path, entries: list[corpus.EntryInfo], sheets: Path, seed: i
     """An A3 register photographed page by page with a 16 MP phone (72 dpi in EXIF), on a wooden
     table, keystoned, turned, lit unevenly with a soft shadow; the separator sheets photographed the
     same way."""
-    from bench import photo
-
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     expected: dict[int, list[tuple[str, int]]] = {}
@@ -128,8 +128,6 @@ def make_overhead(out: Path, entries: list[corpus.EntryInfo], sheets: Path, seed
     """A bound A4 book under an overhead scanner at 300 dpi: each entry's separator sheet shot alone
     on the cradle, then its pages as open spreads, curled up to 40 mm into the spine with the fold's
     shadow, writing up to 10 mm from the spine."""
-    from bench import bound
-
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     expected: dict[int, list[tuple[str, int]]] = {}
@@ -192,15 +190,6 @@ class KindResult:
                 stat(self.kb_per_a4, "{:.0f}"), f"{cpu:.2f}", f"{ratio:.1f}×"]
 
 
-def side_band_ratio(grey: np.ndarray, dpi: float) -> float:
-    """Darkest edge band's median brightness over the page's paper brightness (its bright pixels)."""
-    band = max(1, int(round(SIDE_BAND_MM * dpi / MM_PER_INCH)))
-    otsu, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    paper = float(np.median(grey[grey > otsu])) if (grey > otsu).any() else 255.0
-    sides = (grey[:band], grey[-band:], grey[:, :band], grey[:, -band:])
-    return min(float(np.median(side)) for side in sides) / max(paper, 1.0)
-
-
 def _station(home: Path, *args: object, log: Path) -> TreeRun:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     return run_tree([*STATION, "--home", str(home), *map(str, args)], env=env, cwd=REPO, log=log)
@@ -241,7 +230,7 @@ def run_kind(kind: Kind, work: Path, entries_count: int, seed: int) -> KindResul
                 result.skew_deg.append(abs(measure_skew(grey, page.dpi).angle_deg))
                 result.keystone.append(abs((page.measures or {}).get("keystone") or 0.0))
                 result.dpi.append(page.input_dpi or 0.0)
-                result.side_band.append(side_band_ratio(grey, page.dpi))
+                result.side_band.append(min(bound.side_bands(grey, page.dpi).values()))
                 area = (page.width / page.dpi * MM_PER_INCH) * (page.height / page.dpi * MM_PER_INCH)
                 result.kb_per_a4.append(page.image_bytes / 1024 / (area / A4_MM2))
     status = json.loads(_status(home))
@@ -250,9 +239,6 @@ def run_kind(kind: Kind, work: Path, entries_count: int, seed: int) -> KindResul
 
 
 def _status(home: Path) -> str:
-    from click.testing import CliRunner
-
-    from station.cli import main as cli_main
     return CliRunner().invoke(cli_main, ["--home", str(home), "status", BOOK, "--json"]).output
 
 
@@ -261,7 +247,8 @@ HEADER = ["capture kind", "pages filed right", "entries exact", "dpi taken",
           "side band mean / worst", "KB per A4 mean / max", "CPU s a capture", "time vs floor"]
 
 
-# bench/results.md's section for these figures; bench.compare keeps it when it rewrites the rest.
+# bench/results.md's section for these figures; bench.compare keeps it (and the sections after it)
+# when it rewrites the rest.
 HEADING = "## 6. Capture kinds"
 
 
@@ -273,6 +260,14 @@ def section(results_md: Path) -> str:
         return ""
     end = text.find("\n## ", start + len(HEADING))
     return text[start:] if end < 0 else text[start:end + 1]
+
+
+def sections_from_here(results_md: Path) -> str:
+    """This bench's section and those after it (other benches' figures: bench_bound's bow), as they
+    stand: what bench.compare keeps when it rewrites the sections before."""
+    text = results_md.read_text(encoding="utf-8") if results_md.is_file() else ""
+    start = text.find(HEADING)
+    return text[start:] if start >= 0 else ""
 
 
 def write_section(results_md: Path, new: str) -> None:

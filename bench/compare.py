@@ -831,8 +831,8 @@ def report(out: Path, plan: Plan, c: Corpus, info: dict[str, str], measured: lis
     missing = [name for name in plot_names if not (plots / name).is_file()]
     if missing:
         raise RuntimeError(f"plots not written: {missing}")
-    # The capture kinds' section comes from bench.capture_kinds, run on its own: kept as it stands.
-    text = "\n".join(lines) + ("\n" + kept if (kept := capture_kinds.section(out)) else "")
+    # The capture kinds' section and the ones after it come from benches run on their own: kept.
+    text = "\n".join(lines) + ("\n" + kept if (kept := capture_kinds.sections_from_here(out)) else "")
     out.write_text(text, encoding="utf-8")
     return text
 
