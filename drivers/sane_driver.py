@@ -164,6 +164,7 @@ def _message(status: str, feeder: bool, raw: str) -> tuple[str, str]:
 _REOPEN_AFTER = {"io_error", "no_data", "busy", "denied", "closed", "other", "no_mem", "inval"}
 WARMUP_RETRIES = 15
 WARMUP_WAIT_S = 2.0
+READER_SETTLE_S = 0.1      # after a failed read, before the cancel (see _scan_one)
 
 
 # --- option values -------------------------------------------------------------------------------
@@ -400,8 +401,16 @@ class SaneDriver:
             if dev is None:
                 return None
             dev.start()
-            # Feeder batches are not cancelled between sheets (a cancel ends the batch on many backends).
-            return dev.snap(no_cancel=self.feeder)
+            try:
+                # Feeder batches are not cancelled between sheets (a cancel ends the batch on many backends).
+                return dev.snap(no_cancel=self.feeder)
+            except (_sane.error, RuntimeError):
+                # The read failed while the backend's reader thread may still be starting or ending.
+                # Backends built on sanei_thread cancel it asynchronously; cancelled inside malloc, it
+                # leaves glibc's arena lock held and the sane_cancel() that follows waits forever (seen
+                # with SANE's test backend, about 1 fault in 20). A moment first closes that window.
+                time.sleep(READER_SETTLE_S)
+                raise
 
     def _cancel(self) -> None:
         if self._dev is not None:
