@@ -4,7 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := python3 python3-venv python3-dev gcc libsane-dev sane-utils libzbar0 \
 	tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd fonts-dejavu-core poppler-utils chromium \
-	unpaper libjpeg-turbo-progs
+	unpaper libjpeg-turbo-progs g++ pkg-config libtesseract-dev libleptonica-dev
+# tesserocr is compiled against Debian's libtesseract (--no-binary), so the reader in the workers and the
+# `tesseract` program are one version: the PyPI wheel's own 5.5.4 drops a clean "Số: 4" line under
+# --psm 6 that Debian's 5.3.0 reads (bench/results-ocr.md).
+PIP_TESSEROCR := --no-binary tesserocr
 # OCRmyPDF's own needs (bench only): PDF/A (Ghostscript), -O 3 (pngquant); jbig2enc is not in Debian.
 BENCH_APT_PACKAGES := ghostscript pngquant
 BENCH_ARGS ?=
@@ -26,7 +30,7 @@ system:
 $(VENV)/.installed: pyproject.toml
 	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet $(PIP_TESSEROCR) -e '.[test]'
 	touch $@
 
 # The main job on the sample book (6 entries, rendered and degraded deterministically from seed 2017 by
@@ -57,7 +61,7 @@ bench: setup $(VENV)/.bench-installed
 	$(VENV)/bin/python -m bench.compare $(BENCH_ARGS)
 
 $(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
-	$(VENV)/bin/pip install --quiet -e '.[test,bench]'
+	$(VENV)/bin/pip install --quiet $(PIP_TESSEROCR) -e '.[test,bench]'
 	touch $@
 
 # The long crash campaign (bench/crash_campaign.py, docs/reliability.md): kill -9 at every pass of each

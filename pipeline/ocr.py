@@ -26,6 +26,7 @@ import numpy as np
 import pytesseract
 from PIL import Image
 
+from pipeline import tesseract
 from pipeline.pixels import darkest, shrink
 from pipeline.tone import flatten_background
 
@@ -48,7 +49,7 @@ PSM = 6
 # The pages given to Tesseract are black on white after binarising: its second try of every unsure
 # line as white-on-black text finds nothing. Off: 0.25 -> 0.21 s a band on 160 rendered first pages
 # (bench_ocr mild/scan levels), the same numbers read.
-NO_INVERT = "-c tessedit_do_invert=0"
+NO_INVERT = {"tessedit_do_invert": "0"}
 # Below this word confidence (0-1, the lowest of label and digits) the number is not reported.
 # Right reads on rendered pages score ~0.9-0.96; the floor is a judgement, not a fitted value.
 MIN_CONFIDENCE = 0.60
@@ -179,11 +180,8 @@ def _prepare(region_rgb: np.ndarray, dpi: float) -> tuple[np.ndarray, float]:
 
 
 def _ocr_lines(binary: np.ndarray, dpi: float, timeout_s: float) -> list[list[_Word]]:
-    # Given as a 1-bit image: pytesseract passes it through a PNG file, which takes half the time to
-    # write (and Tesseract to read) as the same 8-bit one: 0.42 -> 0.38 s a band, the same words read.
-    data = pytesseract.image_to_data(
-        Image.fromarray(binary > 127), lang="vie", config=f"--psm {PSM} --dpi {round(dpi)} {NO_INVERT}",
-        output_type=pytesseract.Output.DICT, timeout=timeout_s)
+    data = tesseract.read_words(binary, lang="vie", psm=PSM, dpi=dpi, variables=NO_INVERT,
+                                timeout_s=timeout_s)
     return _lines(data)
 
 
@@ -557,7 +555,7 @@ def text_layer_pdf(page: np.ndarray, dpi: float, *, timeout_s: float = DEFAULT_T
     try:
         pdf = pytesseract.image_to_pdf_or_hocr(
             Image.fromarray(_words_only(page, dpi)), lang="vie", extension="pdf",
-            config=f"--psm 3 --dpi {round(dpi)} -c textonly_pdf=1 {NO_INVERT}", timeout=timeout_s)
+            config=f"--psm 3 --dpi {round(dpi)} -c textonly_pdf=1 -c tessedit_do_invert=0", timeout=timeout_s)
     except (pytesseract.TesseractError, RuntimeError, OSError, ValueError, cv2.error) as exc:
         msg = str(exc).strip()[:200] or type(exc).__name__
         return TextLayer(None, time.perf_counter() - start, msg)

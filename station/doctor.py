@@ -130,6 +130,23 @@ def _check_tesseract(name: str, cfg: LoadedConfig) -> Check:
     return Check(name, "ok", f"tesseract {version}")
 
 
+def _check_tesseract_library(name: str, cfg: LoadedConfig) -> Check:
+    import pytesseract
+    from pipeline import tesseract
+    try:
+        program = str(pytesseract.get_tesseract_version())
+        library = tesseract.library_version()
+    except (pytesseract.TesseractNotFoundError, OSError, RuntimeError, ImportError) as exc:
+        return Check(name, "fail", f"không nạp được thư viện Tesseract / cannot load the Tesseract library: "
+                     f"{type(exc).__name__}", "make setup (apt-get install libtesseract-dev, then "
+                     "pip install --no-binary tesserocr tesserocr)")
+    if library.split(".")[:2] != program.split(".")[:2]:
+        return Check(name, "warn", f"bộ đọc số dùng Tesseract {library}, chương trình là {program} / the number "
+                     f"reader runs Tesseract {library}, the program {program}: reads may differ from the "
+                     "measured ones", "pip install --force-reinstall --no-binary tesserocr tesserocr")
+    return Check(name, "ok", f"tesserocr → libtesseract {library}")
+
+
 def _check_tesseract_langs(name: str, cfg: LoadedConfig) -> Check:
     import pytesseract
     packages = " ".join(f"tesseract-ocr-{lang}" for lang in TESSERACT_LANGS)
@@ -353,6 +370,7 @@ CHECKS: tuple[tuple[str, Callable[[str, LoadedConfig], Check]], ...] = (
     ("scanimage", _check_scanimage),
     ("tesseract", _check_tesseract),
     ("tesseract-lang", _check_tesseract_langs),
+    ("tesseract-library", _check_tesseract_library),
     ("zbar", _check_zbar),
     ("zxing-cpp", _check_zxing),
     ("fonts", _check_fonts),

@@ -76,6 +76,7 @@ def test_good_machine_passes(tmp_path):
     assert all(c["level"] == "ok" and c["ok"] and c["fix"] is None for c in report["checks"]), by_name
     assert "test:0" in by_name["sane"]["detail"]
     assert "vie" in by_name["tesseract-lang"]["detail"] and "osd" in by_name["tesseract-lang"]["detail"]
+    assert "libtesseract" in by_name["tesseract-library"]["detail"]       # the program's own version
     assert "0 sổ" in by_name["catalog"]["detail"]
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-import pytesseract
 
 from bench.corpus import (
     Degradation,
@@ -18,7 +18,7 @@ from bench.corpus import (
     render_blank_page,
     render_register_page,
 )
-from pipeline import ocr
+from pipeline import ocr, tesseract
 from pipeline.geometry import straighten
 from pipeline.ocr import NumberReading, read_entry_number
 from pipeline.settings import PageSettings
@@ -97,13 +97,16 @@ def test_timeout_sets_error_not_exception(first_pages):
     assert r.number is None and r.error and "timeout" in r.error.lower()
 
 
-def test_tesseract_failure_sets_error(monkeypatch, first_pages):
-    def boom(*a, **k):
-        raise pytesseract.TesseractError(1, "Failed loading language 'vie'")
-    monkeypatch.setattr(ocr.pytesseract, "image_to_data", boom)
+def test_missing_language_data_sets_error_naming_what_to_install(monkeypatch, tmp_path, first_pages):
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))      # a folder without vie.traineddata
+    tesseract.tessdata_dir.cache_clear()
     dpi, _, _, page = first_pages[1]
-    r = read_entry_number(page, dpi)
-    assert r.number is None and r.error
+    try:
+        with ThreadPoolExecutor(1) as pool:                   # a thread with no engine loaded yet
+            r = pool.submit(read_entry_number, page, dpi).result()
+    finally:
+        tesseract.tessdata_dir.cache_clear()
+    assert r.number is None and str(tmp_path) in r.error and "tesseract-ocr-vie" in r.error
 
 
 def _words(*items: tuple[str, float]) -> list:
@@ -144,7 +147,7 @@ def _fake_data(words: list[tuple[str, float]]) -> dict:
 
 @pytest.mark.parametrize("conf,expected", [(95.0, 15), (40.0, None)])
 def test_confidence_floor(monkeypatch, conf, expected):
-    monkeypatch.setattr(ocr.pytesseract, "image_to_data",
+    monkeypatch.setattr(ocr.tesseract, "read_words",
                         lambda *a, **k: _fake_data([("Số:", 96.0), ("15", conf)]))
     page = np.full((2339, 1654, 3), 255, np.uint8)
     r = read_entry_number(page, 200)
@@ -156,6 +159,6 @@ def test_confidence_floor(monkeypatch, conf, expected):
 def test_two_different_numbers_give_none(monkeypatch):
     data = _fake_data([("Số:", 96.0), ("15", 95.0), ("Số:", 96.0), ("16", 95.0)])
     data["line_num"] = [1, 1, 2, 2]
-    monkeypatch.setattr(ocr.pytesseract, "image_to_data", lambda *a, **k: data)
+    monkeypatch.setattr(ocr.tesseract, "read_words", lambda *a, **k: data)
     r = read_entry_number(np.full((2339, 1654, 3), 255, np.uint8), 200)
     assert r.number is None

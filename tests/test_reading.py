@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import cv2
@@ -15,10 +16,9 @@ import yaml
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-import pytesseract
 
 from bench import corpus, layouts
-from pipeline import ocr
+from pipeline import ocr, tesseract
 from pipeline.page import process_page
 from pipeline.pdf import assemble_pdf
 from pipeline.settings import PageSettings
@@ -79,12 +79,15 @@ def test_ocr_timeout_files_the_page_all_the_same():
     assert result.reading.number is None and "timeout" in result.reading.error.lower()
 
 
-def test_ocr_failure_files_the_page_all_the_same(monkeypatch):
-    def broken(*args, **kwargs):
-        raise pytesseract.TesseractError(1, "Failed loading language 'vie'")
-    monkeypatch.setattr(ocr.pytesseract, "image_to_data", broken)
-    monkeypatch.setattr(ocr.pytesseract, "image_to_pdf_or_hocr", broken)
-    result = process_page(capture(200), 200, READ.model_copy(update={"text_layer": True}))
+def test_ocr_failure_files_the_page_all_the_same(monkeypatch, tmp_path):
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))      # no language data: Tesseract cannot start
+    tesseract.tessdata_dir.cache_clear()
+    try:
+        with ThreadPoolExecutor(1) as pool:                   # a thread with no engine loaded yet
+            result = pool.submit(process_page, capture(200), 200,
+                                 READ.model_copy(update={"text_layer": True})).result()
+    finally:
+        tesseract.tessdata_dir.cache_clear()
     assert result.verdict == "content" and result.image.data
     assert result.reading.number is None and "vie" in result.reading.error
     assert result.text_layer is None and "vie" in result.text_layer_error
