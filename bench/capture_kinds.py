@@ -273,7 +273,9 @@ def sections_from_here(results_md: Path) -> str:
 def write_section(results_md: Path, new: str) -> None:
     text = results_md.read_text(encoding="utf-8") if results_md.is_file() else ""
     old = section(results_md)
-    text = text.replace(old, new) if old else text.rstrip("\n") + "\n\n" + new
+    # Keep the blank line that parts this section from the next one.
+    spaced = new.rstrip("\n") + ("\n\n" if old.endswith("\n\n") else "\n")
+    text = text.replace(old, spaced) if old else text.rstrip("\n") + "\n\n" + new
     results_md.write_text(text, encoding="utf-8")
 
 
