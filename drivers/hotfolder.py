@@ -33,7 +33,7 @@ from watchdog.observers.polling import PollingObserver
 
 from drivers.base import Capture, CapturedPage, CaptureFailure, DeviceEvent
 from drivers.replay import IMAGE_SUFFIXES, _natural_key
-from pipeline.load import MAX_DPI, MIN_DPI, ImageLoadError, inspect_file
+from capturefile import ImageLoadError, file_dpi, inspect_file
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +101,6 @@ def move_into(src: Path, folder: Path) -> Path:
     return target
 
 
-def _dpi(im: Image.Image) -> float | None:
-    dpi = im.info.get("dpi")
-    try:
-        value = float(dpi[0]) if dpi else None
-    except (TypeError, ValueError, IndexError):
-        return None
-    return value if value is not None and MIN_DPI <= value <= MAX_DPI else None
-
-
 def probe(path: Path, max_pixels: int) -> list[float | None]:
     """Check a complete file is a usable image; return the reported dpi of each frame.
 
@@ -129,13 +120,13 @@ def probe(path: Path, max_pixels: int) -> list[float | None]:
             size = path.stat().st_size
             with Image.open(path) as im:
                 if info.format == "PNG":
-                    dpis = [_dpi(im)]
+                    dpis = [file_dpi(im)]
                     im.verify()
                 elif info.format == "TIFF":
                     dpis = []
                     for frame in range(info.frames):
                         im.seek(frame)
-                        dpis.append(_dpi(im))
+                        dpis.append(file_dpi(im))
                         offsets = im.tag_v2.get(273) or im.tag_v2.get(324) or ()
                         counts = im.tag_v2.get(279) or im.tag_v2.get(325) or ()
                         end = max((o + c for o, c in zip(offsets, counts)), default=0)
@@ -143,7 +134,7 @@ def probe(path: Path, max_pixels: int) -> list[float | None]:
                             raise ImageLoadError(f"trang {frame + 1} bị cắt cụt / frame {frame + 1} "
                                                  f"truncated ({end - size} bytes missing)")
                 else:  # JPEG, MPO
-                    dpis = [_dpi(im)] * info.frames
+                    dpis = [file_dpi(im)] * info.frames
                     im.draft("RGB", (max(1, im.width // 8), max(1, im.height // 8)))
                     im.load()
     except ImageLoadError:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from drivers.base import Capture, CapturedPage, CaptureFailure
-from pipeline.load import ImageLoadError, inspect_file
+from capturefile import ImageLoadError, inspect_file
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 # Captures in formats the station does not take: reported (and quarantined), never silently skipped.

@@ -5,7 +5,6 @@ file states is only a claim (pipeline/paper.py measures the true one).
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,22 +12,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-SUPPORTED_FORMATS = {"JPEG", "PNG", "TIFF", "MPO"}
-MIN_DPI, MAX_DPI = 70.0, 1200.0
-
-
-class ImageLoadError(ValueError):
-    """The file or frame cannot be decoded; the message says why, in a few words."""
-
-
-@dataclass(frozen=True)
-class FileInfo:
-    format: str
-    frames: int
-    width: int
-    height: int
-    mode: str = ""      # Pillow's mode from the header ("RGB", "L", "CMYK", ...)
-
+from capturefile import FileInfo, ImageLoadError, file_dpi, inspect_file
 
 @dataclass(frozen=True)
 class LoadedImage:
@@ -36,38 +20,6 @@ class LoadedImage:
     # processed as three equal channels would cost every step three times the work for nothing.
     pixels: np.ndarray
     file_dpi: float | None  # as the file states it; None when it states none (or an absurd one)
-
-
-def inspect_file(path: Path, max_pixels: int) -> FileInfo:
-    """Check a file is an image we take, without decoding its pixels."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                fmt = im.format or "?"
-                frames = getattr(im, "n_frames", 1)
-                width, height = im.size
-                mode = im.mode
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise ImageLoadError("ảnh quá lớn / image too large (decompression bomb guard)") from None
-    except (OSError, SyntaxError, ValueError, TypeError) as exc:  # TypeError: truncated TIFF frames
-        raise ImageLoadError(f"không đọc được ảnh / not a readable image ({type(exc).__name__})") from None
-    if fmt not in SUPPORTED_FORMATS:
-        raise ImageLoadError(f"định dạng {fmt} không hỗ trợ / unsupported format {fmt}: dùng JPEG, PNG hoặc TIFF")
-    if width * height > max_pixels:
-        raise ImageLoadError(f"ảnh {width}×{height} vượt giới hạn {max_pixels} điểm ảnh / too many pixels")
-    return FileInfo(fmt, frames, width, height, mode)
-
-
-def _file_dpi(im: Image.Image) -> float | None:
-    dpi = im.info.get("dpi")
-    if not dpi:
-        return None
-    try:
-        value = float(dpi[0])
-    except (TypeError, ValueError, IndexError):
-        return None
-    return value if MIN_DPI <= value <= MAX_DPI else None
 
 
 def load_frame(path: Path, frame: int, max_pixels: int) -> LoadedImage:
@@ -82,7 +34,7 @@ def load_frame(path: Path, frame: int, max_pixels: int) -> LoadedImage:
     try:
         with Image.open(path) as im:
             im.seek(frame)
-            dpi = _file_dpi(im)
+            dpi = file_dpi(im)
             im.load()
             # In place: the copy exif_transpose makes otherwise costs ~50 ms on a 300 dpi page.
             ImageOps.exif_transpose(im, in_place=True)
@@ -105,7 +57,7 @@ def _load_jpeg(path: Path, data: np.ndarray, info: FileInfo) -> LoadedImage:
     (its pixels reach numpy through a copy of every byte). OpenCV turns the image by its EXIF
     orientation itself; the dpi is read from the header by Pillow."""
     with Image.open(path) as im:
-        dpi = _file_dpi(im)
+        dpi = file_dpi(im)
     flags = cv2.IMREAD_GRAYSCALE if info.mode == "L" else cv2.IMREAD_COLOR
     pixels = cv2.imdecode(data, flags)
     if pixels is None:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from drivers.base import CapturedPage, CaptureFailure
 from drivers.hotfolder import HotFolderDriver, probe
-from pipeline.load import ImageLoadError
+from capturefile import ImageLoadError
 
 SETTLE = 0.3
 

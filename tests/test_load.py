@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from pipeline.load import ImageLoadError, load_frame
+from capturefile import ImageLoadError
+from pipeline.load import load_frame
 
 # EXIF orientations a camera writes: upright, upside down, turned a quarter either way.
 ORIENTATIONS = (1, 3, 6, 8)

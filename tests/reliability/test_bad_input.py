@@ -25,7 +25,7 @@ from PIL import Image, ImageFile
 from bench import corpus
 from drivers.base import CaptureFailure
 from drivers.replay import ReplayDriver
-from pipeline.load import ImageLoadError, inspect_file
+from capturefile import ImageLoadError, inspect_file
 from pipeline.separator import (
     PayloadError,
     _check,
