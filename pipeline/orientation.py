@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import pytesseract
-from PIL import Image
 
+from pipeline import tesseract
 from pipeline.deskew import ink_mask
 from pipeline.pixels import grey, scaled
 from pipeline.tone import flatten_background
@@ -42,9 +41,8 @@ ORIENT_MIN_DIRECTION_RATIO = 2.5
 # (ruled note tables with handwriting): under 0.15 (23 of the 193 pages) OSD decides.
 ORIENT_MIN_UPDOWN = 0.15
 
-# Tesseract OSD: at 150 dpi its confidences drop; above 200 dpi they no longer rise. ~1 s a call.
+# Tesseract OSD: at 150 dpi its confidences drop; above 200 dpi they no longer rise. ~0.3 s a call.
 OSD_WORK_DPI = 200.0
-OSD_TIMEOUT_S = 15.0
 # Binarisations tried in turn: (threshold, cv2 flags) on the flattened grey page.
 OSD_THRESHOLDS = ((0, cv2.THRESH_BINARY + cv2.THRESH_OTSU), (160, cv2.THRESH_BINARY))
 # Tesseract's orientation_conf, calibrated on cardinal.pdf (24-30) and rendered register pages
@@ -136,7 +134,7 @@ def text_orientation(img: np.ndarray, dpi: float) -> TextOrientation:
                            time.perf_counter() - start)
 
 
-def find_orientation(img: np.ndarray, dpi: float, timeout_s: float = OSD_TIMEOUT_S) -> Orientation:
+def find_orientation(img: np.ndarray, dpi: float) -> Orientation:
     """The text lines decide when they are sure; otherwise Tesseract OSD, whose answer is not
     trusted when it contradicts the direction of the lines."""
     cue = text_orientation(img, dpi)
@@ -145,7 +143,7 @@ def find_orientation(img: np.ndarray, dpi: float, timeout_s: float = OSD_TIMEOUT
                            method="text-lines")
     if cue.words == 0:  # not one word (a blank back with specks): nothing for OSD to read either
         return Orientation(0, 0.0, False, 0, cue.seconds, "no text lines found", method="text-lines")
-    osd = detect_orientation(img, dpi, timeout_s)
+    osd = detect_orientation(img, dpi)
     seconds = cue.seconds + osd.seconds
     if osd.confident and cue.direction_sure and osd.rotation % 180 != cue.rotation % 180:
         return Orientation(0, osd.confidence, False, osd.attempts, seconds,
@@ -153,14 +151,13 @@ def find_orientation(img: np.ndarray, dpi: float, timeout_s: float = OSD_TIMEOUT
     return Orientation(osd.rotation, osd.confidence, osd.confident, osd.attempts, seconds, osd.error)
 
 
-def detect_orientation(img: np.ndarray, dpi: float, timeout_s: float = OSD_TIMEOUT_S
-                       ) -> Orientation:
+def detect_orientation(img: np.ndarray, dpi: float) -> Orientation:
     """Quarter-turn orientation by Tesseract OSD on a ~200 dpi binarised copy.
 
     Black text on pure white: Otsu after flattening the paper tone. When that leaves OSD unsure
     (blurred captures: Otsu's strokes swell and merge), a second try at a darker fixed threshold,
     which keeps strokes thin; on rendered harsh captures this turns 22/28 confident answers into
-    26/28, for a second ~1 s call on the unsure pages only.
+    26/28, for a second call on the unsure pages only.
     """
     start = time.perf_counter()
     small, scale = scaled(img, dpi, OSD_WORK_DPI)
@@ -170,18 +167,16 @@ def detect_orientation(img: np.ndarray, dpi: float, timeout_s: float = OSD_TIMEO
     for attempt, (thr, flags) in enumerate(OSD_THRESHOLDS, start=1):
         _, binary = cv2.threshold(flat_grey, thr, 255, flags)
         try:
-            osd = pytesseract.image_to_osd(
-                Image.fromarray(binary), config=f"--psm 0 --dpi {int(round(dpi * scale))}",
-                output_type=pytesseract.Output.DICT, timeout=timeout_s)
-        except (pytesseract.TesseractError, RuntimeError) as exc:
-            # Too few characters, or timeout: no evidence either way.
+            found = tesseract.orientation(binary, dpi * scale)
+        except RuntimeError as exc:
             error = str(exc).strip()[:200]
-            if "timeout" in error.lower():
-                break
+            break
+        if found is None:       # too few characters: no evidence either way
+            error = "OSD: quá ít chữ / too few characters"
             continue
-        conf = float(osd.get("orientation_conf", 0.0))
+        rotate, conf = found
         if conf > best[1]:
-            best = (int(osd.get("rotate", 0)) % 360, conf)
+            best = (rotate, conf)
         if conf >= OSD_MIN_CONFIDENCE:
             break
     confident = best[1] >= OSD_MIN_CONFIDENCE

@@ -97,7 +97,7 @@ def test_unsure_text_lines_fall_back_to_osd(monkeypatch):
 def test_osd_contradicting_the_line_direction_is_not_trusted(monkeypatch):
     monkeypatch.setattr(orientation, "text_orientation", lambda img, dpi: _cue(rotation=0))
     monkeypatch.setattr(orientation, "detect_orientation",
-                        lambda img, dpi, timeout_s=0: orientation.Orientation(90, 9.0, True, 1, 1.0))
+                        lambda img, dpi: orientation.Orientation(90, 9.0, True, 1, 1.0))
     found = orientation.find_orientation(np.zeros((10, 10), np.uint8), 200)
     assert not found.confident and found.rotation == 0 and "disagree" in found.error
 
