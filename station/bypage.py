@@ -1,0 +1,159 @@
+"""Bound books captured page by page after one start sheet: the register places the pages.
+
+Pure logic over what each page said, so every rule is tested alone:
+- a start sheet for book page N makes the pages after it the book's pages N, N+1, ... in capture order
+  (an open spread is two pages, left then right: the caller gives them in that order); a later start
+  sheet resumes elsewhere, and a page captured again in a later run replaces the earlier capture;
+- a registration takes the book pages from its `trangSo` up to the page before the next registration's
+  (only its own page when the next one starts on the same page); a page holding several registrations
+  goes into each of their PDFs; the book's last registration takes what follows it, up to the last
+  page with ink;
+- blank pages count as book pages and go into no PDF;
+- a page turn that went wrong would shift every registration after it into the wrong PDF, so each page
+  is held against what it says of itself: its printed page number, the registration numbers read on it
+  (each registration's `trangSo` is its page) and whether it is the same picture as the capture before.
+  At the first page that does not fit, the registrations of every page since the last page that
+  confirmed its place are doubtful with the reason; the page that did not fit says where the book is,
+  and filing goes on from there. A page turned back or captured twice is dropped, not filed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class BookPage:
+    key: int                          # the page's id in the catalog (capture order)
+    blank: bool = False
+    printed_page: int | None = None   # the page number printed on it, when read
+    numbers: tuple[int, ...] = ()     # registration numbers read on it
+    same_as_previous: bool = False    # the same picture as the capture just before it
+
+
+@dataclass(frozen=True)
+class Run:
+    start_page: int                   # the book page the start sheet names
+    pages: tuple[BookPage, ...]
+
+
+@dataclass(frozen=True)
+class Break:
+    key: int                          # the page where the sequence stopped fitting
+    expected: int                     # the book page it should have been
+    found: int | None                 # the book page it says it is (None: the same picture again)
+    reason: str                       # Vietnamese / English, for the operator
+
+
+@dataclass
+class Placement:
+    pages_of: dict[int, list[int]] = field(default_factory=dict)   # registration → page keys
+    doubtful: dict[int, str] = field(default_factory=dict)         # registration → reason
+    book_page: dict[int, int] = field(default_factory=dict)        # page key → its book page
+    breaks: list[Break] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)               # page keys filed nowhere
+    unplaced: list[int] = field(default_factory=list)              # registrations without trangSo
+    confirmed_pages: int = 0        # pages whose own number or registrations proved their place
+
+
+def missing_reason(first: int, last: int) -> str:
+    if first == last:
+        return (f"trang {first} không thấy: có thể lật sót trang / page {first} not found: "
+                f"a page turn missed?")
+    return (f"một trang trong các trang {first}–{last} không thấy: có thể lật sót trang / one of pages "
+            f"{first}–{last} not found: a page turn missed?")
+
+
+def extra_reason(before: int, page: int) -> str:
+    return (f"có trang thừa giữa trang {before} và trang {page} / a page too many between pages {before} "
+            f"and {page}")
+
+
+def again_reason(page: int) -> str:
+    return (f"trang {page} được chụp lại hoặc lật ngược: bỏ bản chụp thừa / page {page} captured again "
+            f"or turned back: drop the extra capture")
+
+
+def _said_page(page: BookPage, page_of: dict[int, int], expected: int) -> int | None:
+    """The book page this page says it is, or None when it says nothing. Registration numbers are
+    taken when all that the register knows point at one page, or when one of them is the expected
+    page (a row misread as another known number does not move the page)."""
+    if page.printed_page is not None:
+        return page.printed_page
+    places = {page_of[n] for n in page.numbers if n in page_of}
+    if not places:
+        return None
+    if expected in places:
+        return expected
+    return min(places) if len(places) == 1 else None
+
+
+def spans(page_of: dict[int, int], last_page: int) -> dict[int, range]:
+    """Each registration's book pages by the register: from its trangSo to the page before the next
+    registration's; the last runs to `last_page`."""
+    starts = sorted(set(page_of.values()))
+    following = {p: (starts[i + 1] if i + 1 < len(starts) else None) for i, p in enumerate(starts)}
+    out = {}
+    for number, first in page_of.items():
+        nxt = following[first]
+        last = max(first, last_page) if nxt is None else nxt - 1
+        out[number] = range(first, max(first, last) + 1)
+    return out
+
+
+def place(runs: list[Run], page_of: dict[int, int], registrations: list[int] | None = None) -> Placement:
+    """Place the runs' pages into registrations by the register (`page_of`: registration → trangSo)."""
+    result = Placement()
+    result.unplaced = sorted(n for n in (registrations or []) if n not in page_of)
+    at_page: dict[int, BookPage] = {}        # book page → the capture filed for it
+    suspect: dict[int, str] = {}             # book page → why its capture may not be that page
+    for run in runs:
+        _walk(run, page_of, at_page, suspect, result)
+    last_page = max((p for p, page in at_page.items() if not page.blank), default=0)
+    for number, pages in sorted(spans(page_of, last_page).items()):
+        reasons = [suspect[p] for p in pages if p in suspect]
+        missing = [p for p in pages if p not in at_page and p <= last_page]
+        if not reasons and any(p > last_page for p in pages):
+            continue                 # its pages are not all captured yet (the book goes on later)
+        if reasons:
+            result.doubtful[number] = reasons[0]
+        elif missing:
+            result.doubtful[number] = missing_reason(missing[0], missing[-1])
+        else:
+            keys = [at_page[p].key for p in pages if p in at_page and not at_page[p].blank]
+            if keys:
+                result.pages_of[number] = keys
+    return result
+
+
+def _walk(run: Run, page_of: dict[int, int], at_page: dict[int, BookPage], suspect: dict[int, str],
+          result: Placement) -> None:
+    expected = run.start_page
+    confirmed = run.start_page - 1      # the last book page known to be in place (the sheet says so)
+    unsure: list[int] = []              # book pages filed since then on no evidence of their own
+    previous: BookPage | None = None
+    for page in run.pages:
+        said = _said_page(page, page_of, expected)
+        again = page.same_as_previous and previous is not None and not (page.blank and previous.blank)
+        previous = page
+        if again or (said is not None and said <= confirmed):
+            result.breaks.append(Break(page.key, expected, said, again_reason(confirmed if said is None else said)))
+            result.dropped.append(page.key)
+            continue
+        if said is not None and said != expected:
+            # The pages filed since the last sure one are not where they were counted: a page turn
+            # missed or two pages stuck (said > expected), or a page too many (said < expected).
+            reason = (missing_reason(confirmed + 1, said - 1) if said > expected
+                      else extra_reason(confirmed, said))
+            result.breaks.append(Break(page.key, expected, said, reason))
+            for p in [*unsure, *range(expected, said)]:
+                suspect[p] = reason
+            expected = said
+        if said is None:
+            unsure.append(expected)
+        else:
+            confirmed, unsure = said, []
+            suspect.pop(said, None)
+            result.confirmed_pages += 1
+        result.book_page[page.key] = expected
+        at_page[expected] = page
+        expected += 1

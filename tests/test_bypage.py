@@ -1,0 +1,182 @@
+"""Pages of a bound book placed by the register after one start sheet (station/bypage.py)."""
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from station.bypage import BookPage, Run, place, spans
+
+# A book of 6 pages: registrations 1-2 on page 1, 3 on pages 2-3 (runs on), 4-6 on page 4, page 5
+# blank, 7 on page 6.
+REGISTER = {1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 4, 7: 6}
+
+
+def pages(*specs) -> tuple[BookPage, ...]:
+    """One BookPage a spec: a printed page number, 'blank', or a dict of BookPage fields; keys from 101."""
+    out = []
+    for key, spec in enumerate(specs, start=101):
+        if spec == "blank":
+            out.append(BookPage(key, blank=True))
+        elif isinstance(spec, dict):
+            out.append(BookPage(key, **spec))
+        else:
+            out.append(BookPage(key, printed_page=spec))
+    return tuple(out)
+
+
+def test_clean_book_places_every_registration_on_its_pages():
+    result = place([Run(1, pages(1, 2, 3, 4, "blank", 6))], REGISTER)
+    assert result.pages_of == {1: [101], 2: [101], 3: [102, 103], 4: [104], 5: [104], 6: [104], 7: [106]}
+    assert not result.doubtful and not result.breaks and not result.dropped
+    assert result.confirmed_pages == 5
+
+
+def test_registration_numbers_place_pages_without_printed_numbers():
+    run = Run(1, pages({"numbers": (1, 2)}, {}, {}, {"numbers": (4, 5, 6)}, "blank", {"numbers": (7,)}))
+    result = place([run], REGISTER)
+    assert result.pages_of[3] == [102, 103] and result.pages_of[7] == [106]
+    assert not result.breaks
+
+
+def test_missed_page_turn_is_caught_at_its_page_and_shifts_nothing():
+    # Page 3 was never captured: the page after 2 says 4.
+    result = place([Run(1, pages(1, 2, 4, "blank", 6))], REGISTER)
+    assert [(b.key, b.expected, b.found) for b in result.breaks] == [(103, 3, 4)]
+    assert "trang 3 không thấy" in result.doubtful[3] and "page 3 not found" in result.doubtful[3]
+    assert set(result.doubtful) == {3}
+    assert result.pages_of[4] == [103] and result.pages_of[7] == [105]     # placed where they belong
+
+
+def test_missed_turn_seen_late_makes_every_unconfirmed_page_doubtful():
+    # Nothing printed; page 3 missed; page "4" is known only from registration 4's number.
+    run = Run(1, pages({"numbers": (1, 2)}, {}, {"numbers": (4, 5, 6)}, "blank", {"numbers": (7,)}))
+    result = place([run], REGISTER)
+    assert result.breaks[0].key == 103
+    assert "trang 2–3" in result.doubtful[3]          # page 2 was counted on no evidence of its own
+    assert set(result.doubtful) == {3}
+    assert result.pages_of[4] == [103]
+
+
+def test_two_pages_stuck_together_is_a_missed_page():
+    result = place([Run(1, pages(1, 4, "blank", 6))], REGISTER)       # 2 and 3 turned as one
+    assert "một trang trong các trang 2–3 không thấy" in result.doubtful[3]
+    assert result.pages_of[1] == [101] and result.pages_of[4] == [102]
+
+
+def test_page_captured_twice_is_dropped_not_filed():
+    run = Run(1, pages(1, 2, {"printed_page": 2, "same_as_previous": True}, 3, 4, "blank", 6))
+    result = place([run], REGISTER)
+    assert result.dropped == [103]
+    assert "được chụp lại" in result.breaks[0].reason
+    assert result.pages_of[3] == [102, 104] and not result.doubtful
+
+
+def test_same_picture_again_without_any_number_is_dropped():
+    run = Run(1, pages(1, {}, {"same_as_previous": True}, 3, 4, "blank", 6))
+    result = place([run], REGISTER)
+    assert result.dropped == [103] and result.pages_of[3] == [102, 104]
+
+
+def test_page_turned_back_is_dropped():
+    result = place([Run(1, pages(1, 2, 3, 2, 4, "blank", 6))], REGISTER)
+    assert result.dropped == [104]
+    assert result.pages_of[3] == [102, 103] and result.pages_of[4] == [105] and not result.doubtful
+
+
+def test_two_blank_backs_in_a_row_are_not_a_double_capture():
+    register = {1: 1, 2: 4}
+    run = Run(1, pages(1, "blank", {"blank": True, "same_as_previous": True}, 4))
+    result = place([run], register)
+    assert not result.dropped and result.pages_of == {1: [101], 2: [104]}
+
+
+def test_a_page_too_many_makes_the_pages_since_the_last_sure_one_doubtful():
+    # An unnumbered loose sheet between pages 1 and 2, then page 2 says "2" where 3 was expected.
+    run = Run(1, pages({"numbers": (1, 2)}, {}, 2, 3, 4, "blank", 6))
+    result = place([run], REGISTER)
+    assert "trang thừa" in result.breaks[0].reason
+    assert result.pages_of[3] == [103, 104] and not result.doubtful
+
+
+def test_later_start_sheet_fills_the_missing_page():
+    first = Run(1, pages(1, 2, 4, "blank", 6))
+    again = Run(3, (BookPage(201, printed_page=3),))
+    result = place([first, again], REGISTER)
+    assert result.pages_of[3] == [102, 201] and not result.doubtful
+
+
+def test_registrations_past_the_pages_captured_wait_for_them():
+    result = place([Run(1, pages(1, 2))], REGISTER)
+    assert result.pages_of == {1: [101], 2: [101]}      # 3 runs on to page 3, not captured yet
+    assert not result.doubtful
+
+
+def test_registrations_without_a_page_in_the_register_are_named():
+    result = place([Run(1, pages(1))], {1: 1}, registrations=[1, 2])
+    assert result.unplaced == [2]
+
+
+def test_a_misread_number_of_another_row_does_not_move_the_page():
+    # Page 4 reads 4, 5 and a stray "7" (another registration): the expected page is among them.
+    run = Run(1, pages(1, 2, 3, {"numbers": (4, 5, 7)}, "blank", 6))
+    assert not place([run], REGISTER).breaks
+
+
+# --- every fault, on random books: caught, and never a page in a wrong PDF -----------------------
+
+FAULTS = ("none", "missed", "twice", "stuck", "back")
+
+
+@st.composite
+def books(draw):
+    """A register over n pages (0-3 registrations start on each page, at least one on page 1; a page
+    where none starts continues the registration before), whether pages print their number, and one
+    fault at page `at`."""
+    n = draw(st.integers(4, 16))
+    register, number = {}, 1
+    for page in range(1, n + 1):
+        for _ in range(draw(st.integers(1 if page == 1 else 0, 3))):
+            register[number] = page
+            number += 1
+    return n, register, draw(st.booleans()), draw(st.sampled_from(FAULTS)), draw(st.integers(2, n - 1))
+
+
+def captures(n, register, printed, fault, at) -> list[BookPage]:
+    """Each page shows its printed number (if the book prints them) and the numbers of the
+    registrations that start on it; key = 1000 × its true page + which capture of it this is."""
+    order = list(range(1, n + 1))
+    if fault in ("missed", "stuck"):
+        for gone in (at, at + 1) if fault == "stuck" else (at,):
+            order.remove(gone)
+    elif fault in ("twice", "back"):
+        order.insert(at, at if fault == "twice" else at - 1)       # after page `at`
+    seen: dict[int, int] = {}
+    out = []
+    for i, page in enumerate(order):
+        seen[page] = seen.get(page, 0) + 1
+        out.append(BookPage(1000 * page + seen[page], printed_page=page if printed else None,
+                            numbers=tuple(k for k, v in register.items() if v == page),
+                            same_as_previous=i > 0 and order[i - 1] == page))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(books())
+def test_random_books_never_file_a_page_into_a_wrong_registration(book):
+    n, register, printed, fault, at = book
+    taken = captures(*book)
+    result = place([Run(1, tuple(taken))], register)
+    truth = {k: [1000 * p + 1 for p in pages] for k, pages in spans(register, n).items()}
+    # Where nothing after the fault says where the book is, no check can see it: the book's
+    # confirmed-page count is what tells the operator so. Everywhere else: never a wrong page.
+    evidence_after = any(p.printed_page or p.numbers for p in taken if p.key // 1000 > at)
+    if fault == "none" or evidence_after:
+        for number, keys in result.pages_of.items():
+            assert keys == truth[number], (number, keys, truth[number])
+    if fault == "none":
+        assert not result.breaks and not result.doubtful
+    elif evidence_after or fault in ("twice", "back"):
+        assert result.breaks, "fault not caught"
+    if fault in ("missed", "stuck") and evidence_after:
+        gone = {at, at + 1} if fault == "stuck" else {at}
+        hit = {k for k, pages in spans(register, n).items() if gone & set(pages)}
+        assert hit <= set(result.doubtful), (hit, result.doubtful)
