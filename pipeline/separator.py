@@ -1,6 +1,7 @@
 """Separator sheets: the payload printed on them and reading it back from a captured page.
 
-The station prints one sheet before each registration. Its barcodes carry a namespaced, versioned,
+The station prints one sheet before each registration, or one before a run of a bound book's pages (a
+start sheet: the pages after it are the book's pages from N on). Its barcodes carry a namespaced, versioned,
 checksummed payload, so a QR code on a modern certificate or a hostile string is never taken for a
 separator. A page that looks like a separator (the black bands of our sheet) but yields no valid payload
 is reported as such, so the caller holds it as doubtful instead of merging it into the previous entry.
@@ -20,10 +21,13 @@ NAMESPACE = "SHT"
 VERSION = 1
 MAX_ENTRIES_PER_SHEET = 20
 MAX_ENTRY_NUMBER = 99_999
+MAX_BOOK_PAGE = 9_999
 # Book id as printed: LOAI.NAM.QUYEN (e.g. KS.2017.01). Kept here so pipeline/ stands alone.
 _BOOK_RE = re.compile(r"^[A-Z]{2,4}\.(19|20|21)\d{2}\.\d{2,3}$")
 # Only characters of QR's alphanumeric mode, so the code stays small and robust.
-_PAYLOAD_RE = re.compile(r"^SHT:(\d{1,3}):([A-Z0-9.]{1,20}):([0-9+]{1,140}):([0-9A-F]{6})$")
+# The third field: the entries ("7", "7+8+9"), or "P" and the book page a start sheet names ("P7"); a
+# station older than start sheets finds no entries in "P7" and holds the pages after it.
+_PAYLOAD_RE = re.compile(r"^SHT:(\d{1,3}):([A-Z0-9.]{1,20}):([0-9+]{1,140}|P[0-9]{1,4}):([0-9A-F]{6})$")
 # Barcodes are read on a copy at this resolution: modules stay several pixels wide, and it is fast.
 READ_DPI = 150
 
@@ -35,15 +39,17 @@ class PayloadError(ValueError):
 @dataclass(frozen=True)
 class SeparatorPayload:
     book_id: str
-    entries: tuple[int, ...]
+    entries: tuple[int, ...]          # empty on a start sheet
     version: int = VERSION
+    start_page: int | None = None     # a start sheet: the book page the pages after it start from
 
     @property
     def shared(self) -> bool:
         return len(self.entries) > 1
 
     def encode(self) -> str:
-        body = f"{NAMESPACE}:{self.version}:{self.book_id}:{'+'.join(map(str, self.entries))}"
+        field = f"P{self.start_page}" if self.start_page is not None else "+".join(map(str, self.entries))
+        body = f"{NAMESPACE}:{self.version}:{self.book_id}:{field}"
         return f"{body}:{_check(body)}"
 
 
@@ -57,6 +63,12 @@ def make_payload(book_id: str, entries: list[int] | tuple[int, ...]) -> Separato
     return payload
 
 
+def make_start_payload(book_id: str, start_page: int) -> SeparatorPayload:
+    payload = SeparatorPayload(book_id, (), start_page=start_page)
+    _validate(payload)
+    return payload
+
+
 def _validate(payload: SeparatorPayload) -> None:
     if payload.version != VERSION:
         raise PayloadError(f"phiên bản tờ phân cách {payload.version} không được hỗ trợ "
@@ -64,6 +76,10 @@ def _validate(payload: SeparatorPayload) -> None:
     if not _BOOK_RE.match(payload.book_id):
         raise PayloadError("mã sổ không hợp lệ / malformed book id")
     entries = payload.entries
+    if payload.start_page is not None:
+        if entries or not 1 <= payload.start_page <= MAX_BOOK_PAGE:
+            raise PayloadError("trang bắt đầu không hợp lệ / bad start page")
+        return
     if not entries or len(entries) > MAX_ENTRIES_PER_SHEET:
         raise PayloadError("số lượng trường hợp không hợp lệ / bad entry count")
     if any(not 1 <= n <= MAX_ENTRY_NUMBER for n in entries):
@@ -85,6 +101,10 @@ def parse_payload(text: str) -> SeparatorPayload:
     body = text[: text.rindex(":")]
     if _check(body) != check:
         raise PayloadError("sai mã kiểm tra / checksum mismatch")
+    if entries_text.startswith("P"):
+        payload = SeparatorPayload(book_id, (), int(version), start_page=int(entries_text[1:]))
+        _validate(payload)
+        return payload
     try:
         entries = tuple(int(part) for part in entries_text.split("+"))
     except ValueError:

@@ -19,7 +19,7 @@ from station.grouping import Group, Grouper, PageSignal
 def signal_of(page: Page) -> PageSignal:
     if page.verdict == Verdict.separator:
         payload = parse_payload(page.separator_text)
-        return PageSignal(page.id, "separator", payload.book_id, payload.entries)
+        return PageSignal(page.id, "separator", payload.book_id, payload.entries, payload.start_page)
     return PageSignal(page.id, page.verdict.value)
 
 

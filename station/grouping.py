@@ -17,6 +17,10 @@ SignalKind = Literal["separator", "blank", "content", "doubtful", "quarantined"]
 
 BEFORE_FIRST = "trang trước tờ phân cách đầu tiên / page before any separator"
 AFTER_UNREAD = "sau một tờ phân cách không đọc được / after an unreadable separator"
+# Start sheets are read, and station/bypage.py places a run's pages; the two are not joined yet.
+AFTER_START_SHEET = ("sau tờ bắt đầu sổ: trạm này chưa xếp trang theo sổ, hãy dùng tờ phân cách cho từng "
+                     "trường hợp / after a book-start sheet: this station does not place pages by the "
+                     "register yet, use a separator per registration")
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class PageSignal:
     kind: SignalKind
     book_id: str | None = None     # separators only
     entries: tuple[int, ...] = ()  # separators only
+    start_page: int | None = None  # a book-start sheet: the book page its pages start from
 
 
 @dataclass
@@ -62,6 +67,8 @@ class Grouper:
             book = signal.book_id or ""
             if not self.book_known(book):
                 self.current = Group(book, (), signal.index, held_reason=_unknown_reason(book, None))
+            elif signal.start_page is not None:
+                self.current = Group(book, (), signal.index, held_reason=AFTER_START_SHEET)
             else:
                 missing = [n for n in signal.entries if not self.entry_known(book, n)]
                 reason = _unknown_reason(book, missing) if missing else None

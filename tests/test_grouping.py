@@ -1,4 +1,4 @@
-from station.grouping import AFTER_UNREAD, BEFORE_FIRST, PageSignal, group_pages
+from station.grouping import AFTER_START_SHEET, AFTER_UNREAD, BEFORE_FIRST, PageSignal, group_pages
 
 BOOK = "KS.2017.01"
 KNOWN = {(BOOK, n) for n in range(1, 11)}
@@ -38,6 +38,13 @@ def test_unreadable_separator_is_never_merged_into_the_previous_entry():
     assert groups[0].entries == (1,) and groups[0].pages == [2]
     assert groups[1].held_reason == AFTER_UNREAD and groups[1].pages == [3, 4, 5]
     assert groups[2].entries == (3,)
+
+
+def test_pages_after_a_start_sheet_are_held_until_placement_by_page_is_joined():
+    groups = run([sep(1, 1), page(2), PageSignal(3, "separator", BOOK, (), start_page=5), page(4), sep(5, 2)])
+    assert groups[0].pages == [2]
+    assert groups[1].held_reason == AFTER_START_SHEET and groups[1].pages == [4]
+    assert groups[2].entries == (2,)
 
 
 def test_shared_sheet_assigns_pages_to_every_entry_it_names():

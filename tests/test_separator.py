@@ -8,8 +8,9 @@ import pytest
 import zxingcpp
 from hypothesis import given, settings, strategies as st
 
+from pipeline import separator
 from pipeline.separator import (PayloadError, SeparatorPayload, has_separator_bands, make_payload,
-                                parse_payload, read_separator)
+                                make_start_payload, parse_payload, read_separator)
 from station.sheets import SheetSpec, render_sheets
 
 BOOK = "KS.2017.01"
@@ -55,6 +56,29 @@ def test_payload_round_trip_and_shared():
     text = payload.encode()
     assert text.startswith("SHT:1:KS.2017.01:7+8:")
     assert parse_payload(text) == payload and payload.shared
+
+
+def test_start_sheet_payload_round_trip():
+    payload = make_start_payload(BOOK, 7)
+    text = payload.encode()
+    assert text.startswith("SHT:1:KS.2017.01:P7:")
+    assert parse_payload(text) == payload and payload.start_page == 7 and payload.entries == ()
+
+
+@pytest.mark.parametrize("start_page", [0, 10_000])
+def test_start_page_out_of_range_is_refused(start_page):
+    with pytest.raises(PayloadError, match="start page"):
+        make_start_payload(BOOK, start_page)
+
+
+def _with_check(body: str) -> str:
+    return f"{body}:{separator._check(body)}"
+
+
+@pytest.mark.parametrize("body", ["SHT:1:KS.2017.01:P0", "SHT:1:KS.2017.01:P7+8", "SHT:1:KS.2017.01:7+P8"])
+def test_malformed_start_sheets_are_refused(body):
+    with pytest.raises(PayloadError):
+        parse_payload(_with_check(body))
 
 
 @pytest.mark.parametrize("text", [
