@@ -58,6 +58,24 @@ MAX_NUMBER_DIGITS = 5
 DEFAULT_TIMEOUT_S = 10.0
 # Punctuation-only OCR words ('.', '—', '|') skipped before the "Số" label at the start of a line.
 MAX_LEADING_MARKS = 3
+# A book page number printed at the foot stands in its bottom 20 mm (bench/layouts.py prints "- N -"
+# 6 mm above the bottom margin, itself 10-20 mm from the edge).
+BOTTOM_BAND_MM = 30.0
+MAX_PAGE_DIGITS = 4
+# ... centred on the page (within 15 % of the width from the middle); page numbers in a foot's corner
+# are not read (no layout here prints them; a ledger's row number could stand there). Its digits are
+# what is left of the middle once dashes and specks are gone, when that is of print height (10-12 pt:
+# 2.5-3 mm) and no wider than four digits; they are read
+# with the rest of the page: "- 5 -" read whole gives "-5-" at confidence 0.14, its digit alone "5" at
+# 0.87 (Tesseract is unsure of a lone digit read by itself; among other lines it is not).
+FOOT_CENTRE = 0.15
+DIGIT_MM = (1.8, 8.0)
+# A lone digit has no word around it to steady the read: on ledger pages a "5" read "3" at 0.68 while
+# right reads scored 0.93-0.97 (a few "5"s 0.51-0.86). A wrong page number would stop the book's
+# placement at a page that is in its place, so the floor is higher than the registration number's.
+FOOT_MIN_CONFIDENCE = 0.80
+DASH_MM = 0.6
+GLYPH_JOIN_MM = 0.5
 # The evidence crop: grey JPEG at 150 dpi, a few KB; legible digits, nothing else of the page.
 EVIDENCE_DPI = 150.0
 EVIDENCE_QUALITY = 80
@@ -110,6 +128,9 @@ class NumberReading:
     # counts when it is one apart from its neighbour's sure number); their boxes in page pixels.
     numbers: tuple[int, ...] = ()
     number_boxes: tuple[tuple[int, int, int, int], ...] = ()
+    # The book's page number printed on the page ("Trang 7" in the top band, "- 7 -" or "7" alone at
+    # the foot when asked for), read with confidence; a form's "Trang 1/2" is not one.
+    page_number: int | None = None
 
 
 def _fold(s: str) -> str:
@@ -134,6 +155,7 @@ _ACCENT = "['\"`´‘’“”]?"
 _NUMBER_RE = re.compile(rf"^{_SO}{_DANG_KY}{_MARK}{_ACCENT}(?P<n>\d{{1,{MAX_NUMBER_DIGITS}}})[.,]?$")
 _LABEL_RE = re.compile(rf"^{_SO}{_DANG_KY}{_MARK}$")
 _DIGITS_RE = re.compile(rf"{_ACCENT}(\d{{1,{MAX_NUMBER_DIGITS}}})[.,]?")
+_TOP_PAGE_RE = re.compile(rf"(?:^|\s)trang\s*(\d{{1,{MAX_PAGE_DIGITS}}})$")
 _VOLUME_RE = re.compile(
     rf"quy[e]n\s*{_SO}{_COLON}(\d{{1,3}})\s*[/|l]\s*((?:19|20)\d{{2}})(?!\d)")
 
@@ -472,15 +494,68 @@ def _ledger_hits(ledger: _Ledger, lines: list[list[_Word]], shape: tuple[int, ..
     return hits if all(a < b for a, b in zip(numbers, numbers[1:])) else []
 
 
-def read_entry_number(page_rgb: np.ndarray, dpi: float, *,
+def _page_number(lines: list[list[_Word]]) -> int | None:
+    """The one book page number "Trang N" the band's lines end with, its digits read with
+    confidence, or None."""
+    found = set()
+    for words in lines:
+        words = [w for w in words if not _is_mark(w)]
+        match = _TOP_PAGE_RE.search(" ".join(_fold(w.text) for w in words)) if words else None
+        if match and words[-1].conf >= MIN_CONFIDENCE:
+            found.add(int(match.group(1)))
+    return found.pop() if len(found) == 1 and 0 not in found else None
+
+
+def _foot_digits(page_rgb: np.ndarray, dpi: float) -> np.ndarray | None:
+    """The middle of the page's foot without its dashes and specks ("- 7 -" becomes "7"), black on
+    white at OCR_DPI, when one group of glyphs of print height stands there alone (a seal, a
+    signature or a line of text is not one); else None."""
+    h = page_rgb.shape[0]
+    band_h = max(1, min(h, round(BOTTOM_BAND_MM * dpi / 25.4)))
+    binary = _prepare(page_rgb[h - band_h:], dpi)[0]
+    w = binary.shape[1]
+    middle = binary[:, int(w * (0.5 - FOOT_CENTRE)):int(w * (0.5 + FOOT_CENTRE))]
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((middle < 128).astype(np.uint8), connectivity=8)
+    px = OCR_DPI / 25.4
+    height, width = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    strokes = [i for i in range(1, count)
+               if not (height[i] < DASH_MM * px and width[i] > 1.5 * height[i])    # not a dash
+               and stats[i, cv2.CC_STAT_TOP] > 0]                                  # not a rule's end
+    ink = np.isin(labels, strokes).astype(np.uint8)
+    # Glyphs: strokes joined across the gaps inside a glyph or a number (a blurred "5" breaks in two).
+    reach = max(1, round(GLYPH_JOIN_MM * px))
+    joined = cv2.dilate(ink, np.ones((reach, 2 * reach + 1), np.uint8))
+    count, groups, box, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    tall = [i for i in range(1, count) if box[i, cv2.CC_STAT_HEIGHT] >= DIGIT_MM[0] * px]
+    if len(tall) != 1:
+        return None
+    x, y, gw, gh = (int(v) for v in box[tall[0], :4])
+    if gh > DIGIT_MM[1] * px + reach or gw > MAX_PAGE_DIGITS * DIGIT_MM[1] * px / 2:
+        return None
+    glyphs = np.where((groups[y:y + gh, x:x + gw] == tall[0]) & (ink[y:y + gh, x:x + gw] > 0), 0, 255)
+    return np.pad(glyphs.astype(np.uint8), round(2 * px), constant_values=255)
+
+
+def _foot_number(lines: list[list[_Word]]) -> int | None:
+    """The page number read from the foot's digits (their own part of the stacked read)."""
+    words = [w for ws in lines for w in ws]
+    if len(words) != 1 or not words[0].text.isdigit() or words[0].conf < FOOT_MIN_CONFIDENCE:
+        return None
+    return int(words[0].text) or None
+
+
+def read_entry_number(page_rgb: np.ndarray, dpi: float, *, page_number: bool = False,
                       timeout_s: float = DEFAULT_TIMEOUT_S) -> NumberReading:
-    """Registration numbers and volume from an upright page; see module doc."""
+    """Registration numbers and volume from an upright page; see module doc. `page_number` also reads
+    the page's foot for the book's page number (pages of a bound book placed by page)."""
     start = time.perf_counter()
     try:
         bands = _bands(page_rgb, dpi)
         ledger = _ledger(page_rgb, dpi)
         # One Tesseract run for all of it: starting Tesseract and loading `vie` is ~1/3 of a band's read.
         parts = [binary for binary, _, _ in bands] + ([ledger.binary] if ledger else [])
+        digits = _foot_digits(page_rgb, dpi) if page_number else None
+        parts += [digits] if digits is not None else []
         gap = round(CELL_GAP_MM * OCR_DPI / 25.4)
         stacked, tops = _stack(parts, gap)
         read = _split_lines(_ocr_lines(stacked, OCR_DPI, timeout_s), tops, gap)
@@ -488,9 +563,12 @@ def read_entry_number(page_rgb: np.ndarray, dpi: float, *,
         msg = str(exc).strip()[:200] or type(exc).__name__
         return NumberReading(None, None, None, 0.0, None, "", time.perf_counter() - start, msg)
 
+    foot = _foot_number(read.pop()) if digits is not None else None
     header = [hit for (_, scale, x0), lines in zip(bands, read)
               if (hit := _header_hit(lines, scale, x0, page_rgb.shape))]
     table = _ledger_hits(ledger, read[-1], page_rgb.shape) if ledger else []
+    top = [_page_number(lines) for lines in read[:len(bands)]]
+    printed = {n for n in [*top, foot] if n is not None}
     text = "\n".join(" ".join(w.text for w in ws) for lines in read[:len(bands)] for ws in lines)
 
     number, confidence, box = None, 0.0, None
@@ -510,7 +588,8 @@ def read_entry_number(page_rgb: np.ndarray, dpi: float, *,
         volume, year = vm.group(1), int(vm.group(2))
 
     return NumberReading(number, volume, year, round(confidence, 3), box, text,
-                         time.perf_counter() - start, None, tuple(sure), tuple(sure.values()))
+                         time.perf_counter() - start, None, tuple(sure), tuple(sure.values()),
+                         printed.pop() if len(printed) == 1 else None)
 
 
 def evidence_jpeg(page_rgb: np.ndarray, dpi: float, box: tuple[int, int, int, int]) -> bytes:

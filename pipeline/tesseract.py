@@ -92,13 +92,19 @@ def read_words(binary: np.ndarray, *, lang: str, psm: int, dpi: float,
     text). Raises TesseractError when the read does not finish within timeout_s."""
     api = _engine(lang)
     api.SetPageSegMode(psm)
-    for name, value in (variables or {}).items():
-        api.SetVariable(name, value)
-    _set_image(api, binary, dpi)
-    if not api.Recognize(timeout=round(timeout_s * 1000)):
-        api.Clear()
-        raise TesseractError(f"Tesseract quá thời gian {timeout_s:g} s / timeout after {timeout_s:g} s")
-    return _columns(api.GetTSVText(0))
+    # The engine is kept for the next read: its settings go back to what they were after this one.
+    before = {name: api.GetVariableAsString(name) for name in (variables or {})}
+    try:
+        for name, value in (variables or {}).items():
+            api.SetVariable(name, value)
+        _set_image(api, binary, dpi)
+        if not api.Recognize(timeout=round(timeout_s * 1000)):
+            api.Clear()
+            raise TesseractError(f"Tesseract quá thời gian {timeout_s:g} s / timeout after {timeout_s:g} s")
+        return _columns(api.GetTSVText(0))
+    finally:
+        for name, value in before.items():
+            api.SetVariable(name, value or "")
 
 
 _INT_COLUMNS = ("level", "page_num", "block_num", "par_num", "line_num", "word_num",

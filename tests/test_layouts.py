@@ -101,3 +101,26 @@ def _words(text: str) -> list:
 def test_where_a_number_counts(line, expected):
     hit = ocr._find_number(_words(line))
     assert (hit.number if hit else None) == expected
+
+
+def _read_with_page_number(page: layouts.LayoutPage, seed: int) -> ocr.NumberReading:
+    skew = float(np.random.default_rng(seed).uniform(-2, 2))
+    capture = degrade(page.image, page.dpi, Degradation(skew_deg=skew, blur_sigma=0.8, noise_sigma=6.0), seed=seed)
+    return read_entry_number(straighten(capture, page.dpi, PageSettings()).image, page.dpi, page_number=True)
+
+
+@pytest.mark.parametrize("book, start", [(1, 12), (2, 5), (3, 24)])
+def test_ledger_page_number_is_read_at_the_top_and_at_the_foot(book, start):
+    # Ledger books print "Trang N" at the top right (book 2) or "- N -" centred at the foot (1, 3).
+    entries = make_entries("KS", 2010 + book, 1 + book, 40, seed=book)
+    assert layouts.ledger_style(entries[0]).page_number_at == ("top" if book == 2 else "bottom")
+    page = layouts.render_layout_page("d", layouts.page_entries("d", entries, start, book), 200, book)
+    assert _read_with_page_number(page, start).page_number == page.page_number
+
+
+@pytest.mark.parametrize("key", ["a", "b", "c", "address"])
+def test_no_book_page_number_where_none_is_printed(key):
+    # b prints the form's own "Trang 1/2" and the letter "Trang 1/2": neither is a book page.
+    seed = 7
+    page = layouts.render_layout_page(key, layouts.page_entries(key, ENTRIES, 30, seed), 200, seed)
+    assert _read_with_page_number(page, seed).page_number is None
