@@ -276,9 +276,9 @@ SWAPPED = (5, 6)
 
 def _make_book(root: Path, entries_count: int, seed: int, harsh: bool):
     """Register, separators (from a scratch home) and captures, with the sheets of SWAPPED exchanged."""
-    from station.catalog import open_catalog
+    from station.catalog.library import add_book, separator_pdf
+    from station.catalog.models import open_catalog
     from station.config import load_config
-    from station.library import add_book, separator_pdf
     entries = corpus.make_entries("KS", 2017, 1, entries_count, seed=seed)
     corpus.write_register_xlsx(root / "register.xlsx", entries)
     cfg = load_config(home=root / "scratch")
@@ -297,10 +297,10 @@ def _run_book(root: Path, name: str, read_numbers: bool, workers: int) -> dict:
     from sqlalchemy import select
 
     from drivers.replay import ReplayDriver
-    from station.batch import BatchRunner
-    from station.catalog import Capture, Page, open_catalog
+    from station.capture.batch import BatchRunner
+    from station.catalog.library import add_book, book_report, require_book
+    from station.catalog.models import Capture, Page, open_catalog
     from station.config import load_config
-    from station.library import add_book, book_report, require_book
     home = root / name
     cfg = load_config(home=home)
     profile = cfg.profile("ministry-color")
@@ -329,7 +329,7 @@ def _run_book(root: Path, name: str, read_numbers: bool, workers: int) -> dict:
 
 
 def _fresh(home: Path) -> Path:
-    from station.storage import ensure_home
+    from station.catalog.storage import ensure_home
     ensure_home(home)
     return home
 

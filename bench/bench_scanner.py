@@ -223,7 +223,7 @@ def _log(msg: str) -> None:
 
 def _sheets(entries) -> bytes:
     from pipeline.separator import make_payload
-    from station.sheets import SheetSpec, render_sheets
+    from station.export.sheets import SheetSpec, render_sheets
     return render_sheets([SheetSpec(make_payload(BOOK, [e.number]), "Khai sinh", e.year, e.volume, (e.reg_date,))
                           for e in entries])
 
@@ -316,10 +316,10 @@ def memory_corpus(work: Path, pages: int, pool_books: list[Path], pool_size: int
 # One measured batch (child process)
 
 def _station(home: Path, register: Path):
-    from station.catalog import open_catalog
+    from station.catalog.library import add_book
+    from station.catalog.models import open_catalog
+    from station.catalog.storage import ensure_home
     from station.config import load_config
-    from station.library import add_book
-    from station.storage import ensure_home
     cfg = load_config(REPO / "config.yaml", home=home)
     ensure_home(home)
     sessions = open_catalog(home)
@@ -331,7 +331,7 @@ def _station(home: Path, register: Path):
 def _outcome(home: Path, sessions, summary) -> dict:
     from sqlalchemy import func, select
 
-    from station.catalog import Page, Pdf
+    from station.catalog.models import Page, Pdf
     with sessions() as session:
         pdfs = session.scalar(select(func.count()).select_from(Pdf))
         pdf_pages = session.scalar(select(func.sum(Pdf.pages))) or 0
@@ -351,7 +351,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def child_overhead(spec: dict) -> dict:
-    from station.batch import BatchRunner
+    from station.capture.batch import BatchRunner
     home = Path(spec["home"])
     cfg, sessions = _station(home, Path(spec["register"]))
     profile = cfg.profile(spec.get("profile"))
@@ -394,7 +394,7 @@ def child_overhead(spec: dict) -> dict:
 
 
 def child_memory(spec: dict) -> dict:
-    from station.batch import BatchRunner, make_pool
+    from station.capture.batch import BatchRunner, make_pool
     home = Path(spec["home"])
     cfg, sessions = _station(home, Path(spec["register"]))
     profile = cfg.profile(spec.get("profile"))
@@ -467,7 +467,7 @@ def run_child(spec: dict, work: Path, keep: bool = False) -> dict:
 
 def code_fingerprint() -> str:
     import hashlib
-    return hashlib.sha256((REPO / "station" / "batch.py").read_bytes()).hexdigest()[:12]
+    return hashlib.sha256((REPO / "station" / "capture" / "batch.py").read_bytes()).hexdigest()[:12]
 
 
 def child_main(spec_path: Path) -> None:
@@ -507,7 +507,8 @@ def machine_info() -> dict:
             versions[label] = "?"
     import hashlib
     code = {}
-    for rel in ("station/batch.py", "station/assign.py", "station/entries.py", "pipeline/page.py", "drivers/base.py"):
+    for rel in ("station/capture/batch.py", "station/capture/assign.py", "station/review/entries.py",
+                "pipeline/page.py", "drivers/base.py"):
         path = REPO / rel
         if path.exists():
             code[rel] = (hashlib.sha256(path.read_bytes()).hexdigest()[:12]

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from bench import corpus
 from pipeline.deskew import measure_skew
-from station.catalog import Capture, Entry, Page, open_catalog
+from station.catalog.models import Capture, Entry, Page, open_catalog
 from station.cli import main
 
 BOOK = "KS.2017.01"

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from bench import bound, corpus, photo
 from bench.measures import TreeRun, run_tree
 from pipeline.deskew import measure_skew
-from station.catalog import Entry, open_catalog
+from station.catalog.models import Entry, open_catalog
 from station.cli import main as cli_main
 
 REPO = Path(__file__).resolve().parent.parent

@@ -316,7 +316,7 @@ def output_pages(m: Measured, c: Corpus) -> dict[str, OutputPage]:
     """Capture file name -> the tool's output page, for content captures."""
     content = {t.file for t in c.content()}
     if m.kind == "station":
-        from station.catalog import Capture, Page, open_catalog
+        from station.catalog.models import Capture, Page, open_catalog
         sessions = open_catalog(m.output)
         with sessions() as session:
             rows = session.execute(select(Capture.source_name, Page)
@@ -336,7 +336,7 @@ def output_pages(m: Measured, c: Corpus) -> dict[str, OutputPage]:
 
 def whole_pdf_kb_per_page(m: Measured) -> float | None:
     if m.kind == "station":
-        from station.catalog import Pdf, open_catalog
+        from station.catalog.models import Pdf, open_catalog
         with open_catalog(m.output)() as session:
             pdfs = session.scalars(select(Pdf)).all()
         return sum(p.bytes for p in pdfs) / 1024 / max(1, sum(p.pages for p in pdfs))

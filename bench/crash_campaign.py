@@ -40,11 +40,11 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from bench import corpus
-from station.catalog import Batch, Book as BookRow, Capture, Page, open_catalog
+from station.catalog.models import Batch, Book as BookRow, Capture, Page, open_catalog
+from station.catalog.storage import sha256_file
 from station.cli import main as station_cli
-from station.entries import entry_state
 from station.errors import DiskFullError
-from station.storage import sha256_file
+from station.review.entries import entry_state
 
 REPO = Path(__file__).resolve().parent.parent
 STATION = Path(sys.executable).parent / "station"

@@ -45,10 +45,10 @@ from pipeline.encode import encode_page
 from pipeline.separator import make_payload
 from pipeline.settings import PageSettings
 from pipeline.tone import flatten_background
-from station import library
-from station.catalog import Batch, Capture, Entry, Page, Scan, ScanPage, Verdict, open_catalog, utcnow
-from station.entries import write_entry_pdf
-from station.storage import ensure_home, write_atomic
+from station.catalog import library
+from station.catalog.models import Batch, Capture, Entry, Page, Scan, ScanPage, Verdict, open_catalog, utcnow
+from station.catalog.storage import ensure_home, write_atomic
+from station.review.entries import write_entry_pdf
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = "KS.2017.01"

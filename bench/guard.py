@@ -1,4 +1,4 @@
-"""The missed-separator guard (station.checks) on simulated books: false alarms and separators caught.
+"""The missed-separator guard (station.review.checks) on simulated books: false alarms and separators caught.
 
 Books of mostly one-page entries where some run over 2-4 pages (the case where the book's usual
 count cries wolf), each entry's page count as its register's trangSo gives it, with a page shared
@@ -14,7 +14,7 @@ import argparse
 import random
 from collections.abc import Sequence
 
-from station import checks
+from station.review import checks
 
 
 def simulate_book(rr: random.Random, entries: int, long_share: float, shared_share: float

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench import corpus
 from pipeline.separator import make_payload
-from station.sheets import SheetSpec, render_sheets
+from station.export.sheets import SheetSpec, render_sheets
 
 
 def make_sample(out: Path, entries_count: int, seed: int) -> None:

@@ -12,14 +12,14 @@ from sqlalchemy import select
 
 from drivers.replay import EmptyFolderError, ReplayDriver
 from pipeline.paper import parse_paper
-from station import library
-from station.batch import BatchRunner
-from station.books import parse_entry_range
-from station.catalog import Book, entry_by_number, open_catalog
+from station.capture.batch import BatchRunner
+from station.catalog import library
+from station.catalog.books import parse_entry_range
+from station.catalog.models import Book, entry_by_number, open_catalog
+from station.catalog.storage import disk_full_error, ensure_home, exclusive_home, is_disk_full, write_atomic
 from station.config import LoadedConfig, load_config
-from station.entries import entry_state
 from station.errors import InputError, StationError
-from station.storage import disk_full_error, ensure_home, exclusive_home, is_disk_full, write_atomic
+from station.review.entries import entry_state
 
 STATUS_VI = {"done": "xong", "missing": "thiếu", "doubtful": "cần kiểm tra"}
 def _paper(ctx, param, value: str | None) -> str | None:
@@ -229,8 +229,8 @@ def _ask_operator(message: str) -> bool:
 @click.pass_obj
 def run(obj: Context, host, port, workers):
     """Chạy trạm / run the station: hot folders, scan jobs, web API. Stops cleanly on SIGTERM/Ctrl-C."""
-    from station.daemon import Station
-    from station.web import check_exposure, create_app, serve
+    from station.capture.daemon import Station
+    from station.web.app import check_exposure, create_app, serve
     web = obj.cfg.settings.web
     host, port = host or web.host, port or web.port
     check_exposure(host, web.token, obj.cfg.path)
@@ -384,7 +384,7 @@ def report():
 def report_weekly(obj: Context, book_id, output: Path):
     """Báo cáo tiến độ theo tuần / weekly progress: entries done per ISO week, cumulative, remaining,
     for the commune and per book (Excel)."""
-    from station.report import weekly_report, write_weekly_workbook
+    from station.export.report import weekly_report, write_weekly_workbook
     if output.suffix.lower() != ".xlsx":
         raise InputError(f"{output}: báo cáo ghi ra tệp .xlsx / the report is written as .xlsx.")
     with obj.sessions() as session:
@@ -432,7 +432,7 @@ def entry_show(obj: Context, book_id, number, as_json):
 
 
 def _corrections(obj: Context, session):
-    from station.corrections import Corrections
+    from station.review.corrections import Corrections
     return Corrections(session, obj.cfg.home, obj.operator)
 
 
@@ -563,7 +563,7 @@ def verify(obj: Context, target: Path, profile, as_json):
     """Kiểm tra lại bản xuất / re-check an export: BOOK.zip, its folder, or extracted PDFs + manifest.json.
 
     Exit code 0 when clean, 11 when problems are found."""
-    from station.verify import VerifyError, verify_export
+    from station.export.verify import VerifyError, verify_export
     report = verify_export(target, obj.cfg.profile(profile))
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))

@@ -16,7 +16,7 @@ from pipeline.paper import parse_paper
 
 from pipeline.settings import PageSettings
 from station.errors import ConfigError
-from station.naming import NamingSettings
+from station.export.naming import NamingSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -211,7 +211,7 @@ def _check_zxing(name: str, cfg: LoadedConfig) -> Check:
 def _check_fonts(name: str, cfg: LoadedConfig) -> Check:
     import pymupdf
 
-    from station.sheets import _font_file
+    from station.export.sheets import _font_file
     fix = "apt-get install fonts-dejavu-core"
     paths = []
     for font_name in SHEET_FONTS:
@@ -292,7 +292,7 @@ def _check_catalog(name: str, cfg: LoadedConfig) -> Check:
                      "created on first use")
     from sqlalchemy import func, select
 
-    from station.catalog import Book, open_catalog
+    from station.catalog.models import Book, open_catalog
     fix = (f"kiểm tra quyền của {_q(path)} (chown USER, chmod 600) hoặc khôi phục từ bản sao lưu "
            "/ check its owner and mode, or restore it from a backup")
     try:

@@ -1,7 +1,7 @@
-"""The missed-separator guard (station.checks): page counts against the book's usual and the register."""
+"""The missed-separator guard (station.review.checks): page counts against the book's usual and the register."""
 import pytest
 
-from station import checks
+from station.review import checks
 
 
 @pytest.mark.parametrize("cell,start", [("12", 12), (" 7 ", 7), ("12-13", 12), ("12a", 12), ("", None),

@@ -6,8 +6,8 @@ import pymupdf
 import pytest
 
 from bench import corpus
-from station.catalog import Entry, open_catalog
-from station.corrections import Conflict, Corrections
+from station.catalog.models import Entry, open_catalog
+from station.review.corrections import Conflict, Corrections
 from tests.helpers import run_cli
 
 BOOK = "KS.2017.01"
@@ -101,9 +101,9 @@ def test_concurrent_edits_one_wins_the_other_gets_a_conflict(book):
 def test_api_corrections_and_their_audit_records(book):
     from fastapi.testclient import TestClient
 
+    from station.capture.daemon import Station
     from station.config import load_config
-    from station.daemon import Station
-    from station.web import create_app
+    from station.web.app import create_app
     cfg = load_config(home=book)
     client = TestClient(create_app(Station(cfg, open_catalog(book)), token=None), base_url="http://127.0.0.1")
     entry = client.get(f"/api/books/{BOOK}/entries/1").json()

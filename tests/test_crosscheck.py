@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bench import corpus
-from station import library
-from station.catalog import Batch, Book, Capture, Entry, Page, Scan, ScanPage, Verdict, open_catalog
+from station.capture.daemon import Station
+from station.catalog import library
+from station.catalog.models import Batch, Book, Capture, Entry, Page, Scan, ScanPage, Verdict, open_catalog
 from station.config import load_config
-from station.daemon import Station
-from station.web import create_app
+from station.web.app import create_app
 from tests.helpers import add_rendered_book, run_cli
 
 BOOK = "KS.2017.01"

@@ -17,10 +17,10 @@ from playwright.sync_api import expect, sync_playwright
 
 from bench import corpus
 from drivers.base import DeviceEvent
-from station.catalog import open_catalog
+from station.capture.daemon import Station
+from station.catalog.models import open_catalog
 from station.config import load_config
-from station.daemon import Station
-from station.web import COOKIE, THUMBNAIL_WIDTH, create_app
+from station.web.app import COOKIE, THUMBNAIL_WIDTH, create_app
 from tests.helpers import run_cli
 from tests.test_daemon import Daemon, drop
 

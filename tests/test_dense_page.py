@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from bench import corpus
-from station.catalog import open_catalog
+from station.capture.daemon import Station
+from station.catalog.models import open_catalog
 from station.config import load_config
-from station.daemon import Station
-from station.web import create_app
+from station.web.app import create_app
 from tests.helpers import add_rendered_book, run_cli
 
 DATA = Path(__file__).parent / "data"

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from station import doctor
-from station.catalog import open_catalog
+from station.catalog.models import open_catalog
 from station.config import REPO_ROOT, load_config
 
 SANE_DIR = Path(__file__).parent / "sane"

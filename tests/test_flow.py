@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bench import corpus
 from pipeline.deskew import measure_skew
-from station.catalog import Capture, Entry, Page, Verdict, open_catalog
+from station.catalog.models import Capture, Entry, Page, Verdict, open_catalog
 from tests.helpers import run_cli
 
 BOOK = "KS.2017.01"

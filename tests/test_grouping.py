@@ -1,4 +1,4 @@
-from station.grouping import AFTER_START_SHEET, AFTER_UNREAD, BEFORE_FIRST, PageSignal, group_pages
+from station.capture.grouping import AFTER_START_SHEET, AFTER_UNREAD, BEFORE_FIRST, PageSignal, group_pages
 
 BOOK = "KS.2017.01"
 KNOWN = {(BOOK, n) for n in range(1, 11)}

@@ -5,8 +5,8 @@ from datetime import date, datetime
 import pytest
 from pydantic import ValidationError
 
-from station.books import BookId
-from station.naming import NameNotReady, NamingSettings, pdf_name
+from station.catalog.books import BookId
+from station.export.naming import NameNotReady, NamingSettings, pdf_name
 
 KS = BookId.parse("KS.2017.01")
 

@@ -12,14 +12,14 @@ SCRIPT = r"""
 import json, sqlite3, sys
 from pathlib import Path
 from drivers.sane_driver import SaneDriver
-from station.batch import BatchRunner
-from station.catalog import open_catalog
+from station.capture.batch import BatchRunner
+from station.catalog.models import open_catalog
 from station.config import load_config
 
 home = Path(sys.argv[1])
 cfg = load_config(home=home)
 sessions = open_catalog(home) if home.exists() else None
-from station.storage import ensure_home
+from station.catalog.storage import ensure_home
 ensure_home(home)
 sessions = open_catalog(home)
 with SaneDriver("test:0", source="adf", mode="gray", resolution=100) as driver:

@@ -22,7 +22,7 @@ from pipeline import ocr, tesseract
 from pipeline.page import process_page
 from pipeline.pdf import assemble_pdf
 from pipeline.settings import PageSettings
-from station.catalog import Page, open_catalog
+from station.catalog.models import Page, open_catalog
 from station.config import REPO_ROOT
 from tests.helpers import run_cli
 

@@ -6,9 +6,9 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from station.books import BookId, parse_entry_range
+from station.catalog.books import BookId, parse_entry_range
+from station.catalog.register import read_register
 from station.errors import BookError, RegisterError
-from station.register import read_register
 
 KS = BookId.parse("KS.2017.01")
 HEADER = ["so", "quyenSo", "trangSo", "ngayDangKy", "loaiDangKy", "nksHoTen", "nksNgaySinh"]
@@ -297,7 +297,7 @@ def test_duplicate_key_column(tmp_path):
 
 
 def test_too_many_rows(tmp_path, monkeypatch):
-    import station.register as register
+    import station.catalog.register as register
     monkeypatch.setattr(register, "MAX_DATA_ROWS", 5)
     rows = [["so"]] + [[i] for i in range(1, 7)]
     err = refused(make_xlsx(tmp_path / "ks.xlsx", rows))

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from bench import corpus
-from station.catalog import open_catalog
+from station.capture.daemon import Station
+from station.catalog.models import open_catalog
 from station.config import REPO_ROOT, load_config
-from station.daemon import Station
-from station.report import weekly_report
-from station.web import create_app
+from station.export.report import weekly_report
+from station.web.app import create_app
 from tests.helpers import run_cli
 
 BOOK = "KS.2017.01"

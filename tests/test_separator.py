@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from pipeline import separator
 from pipeline.separator import (PayloadError, SeparatorPayload, has_separator_bands, make_payload,
                                 make_start_payload, parse_payload, read_separator)
-from station.sheets import SheetSpec, render_sheets
+from station.export.sheets import SheetSpec, render_sheets
 
 BOOK = "KS.2017.01"
 

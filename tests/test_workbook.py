@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from station.books import BookId
-from station.register import Register, RegisterEntry, read_register
-from station.workbook import write_export_workbook
+from station.catalog.books import BookId
+from station.catalog.register import Register, RegisterEntry, read_register
+from station.export.workbook import write_export_workbook
 
 KS = BookId.parse("KS.2017.01")
 DANGEROUS = ["=1+1", "=HYPERLINK(\"http://evil\",\"x\")", "+1", "-1", "@SUM(A1)", "\tX", "\r=1",
@@ -147,7 +147,7 @@ def test_any_text_round_trips_as_plain_string(tmp_path, texts, prefix):
 
 
 def test_formula_guard_cancels_write(tmp_path, monkeypatch):
-    import station.workbook as workbook
+    import station.export.workbook as workbook
     from openpyxl.cell import WriteOnlyCell
 
     def leaky(ws, text):  # simulate a regression: text written with inferred type

@@ -33,12 +33,12 @@ from pipeline.separator import (
     parse_payload,
     read_separator,
 )
-from station.books import BookId
-from station.catalog import Capture, entry_by_number, open_catalog
+from station.catalog.books import BookId
+from station.catalog.models import Capture, entry_by_number, open_catalog
+from station.catalog.register import read_register
 from station.cli import main
 from station.errors import ConfigError, RegisterError
-from station.register import read_register
-from station.workbook import write_export_workbook
+from station.export.workbook import write_export_workbook
 from tests.helpers import run_cli
 
 BOOK = "KS.2017.01"

@@ -16,9 +16,9 @@ from bench import corpus
 from bench.crash_campaign import (BOOK_ID, QUICK_TRIALS, Daemon, check_home, cli, end_in, env_for, export_problems,
                                   fresh_home, random_trial, run_trial, start, station)
 from pipeline.pdf import assemble_pdf
-from station.books import BookId
-from station.register import read_register
-from station.workbook import write_export_workbook
+from station.catalog.books import BookId
+from station.catalog.register import read_register
+from station.export.workbook import write_export_workbook
 
 
 @pytest.mark.parametrize("trial", QUICK_TRIALS, ids=lambda t: t.label.replace(" ", "-"))

@@ -14,7 +14,7 @@ from PIL import Image
 
 from bench import corpus
 from station.cli import main
-from station.verify import VerifyError
+from station.export.verify import VerifyError
 from tests.helpers import add_rendered_book, run_cli
 
 BOOK = "KS.2017.01"

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from station.catalog import Correction, Entry, Page, Scan, ScanPage, Verdict, entry_by_number, utcnow
-from station.entries import effective_scan, write_entry_pdf
+from station.catalog.models import Correction, Entry, Page, Scan, ScanPage, Verdict, entry_by_number, utcnow
 from station.errors import StationError
+from station.review.entries import effective_scan, write_entry_pdf
 
 
 class CorrectionError(StationError):

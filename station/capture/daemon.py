@@ -18,7 +18,7 @@ from datetime import datetime
 
 from drivers.base import DeviceEvent, now
 from drivers.hotfolder import HotFolderDriver
-from station.batch import BatchRunner, BatchSummary, make_pool, recover
+from station.capture.batch import BatchRunner, BatchSummary, make_pool, recover
 from station.config import HotFolderSettings, LoadedConfig
 from station.errors import DiskFullError
 

@@ -17,10 +17,10 @@ from pathlib import Path, PurePosixPath
 import pymupdf
 
 from pipeline.encode import A4_AREA_MM2, MIN_BUDGET_A4
-from station.books import BookId
+from station.catalog.books import BookId
 from station.config import Profile
 from station.errors import InputError, StationError
-from station.naming import MIN_PARTS
+from station.export.naming import MIN_PARTS
 
 MANIFEST = "manifest.json"
 # Guards for reading a received zip: members are read into memory one at a time.

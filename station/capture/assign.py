@@ -11,9 +11,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from pipeline.separator import parse_payload
-from station.catalog import Book, Capture, Entry, Page, Pdf, Scan, ScanPage, Verdict
-from station.entries import entry_state, write_entry_pdf
-from station.grouping import Group, Grouper, PageSignal
+from station.capture.grouping import Group, Grouper, PageSignal
+from station.catalog.models import Book, Capture, Entry, Page, Pdf, Scan, ScanPage, Verdict
+from station.review.entries import entry_state, write_entry_pdf
 
 
 def signal_of(page: Page) -> PageSignal:

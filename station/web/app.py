@@ -1,5 +1,5 @@
 """The station's web page and API, served by `station run`: the operator's dashboard at `/` (plain
-HTML and JavaScript from station/static, nothing fetched from elsewhere) and the JSON API it uses,
+HTML and JavaScript from station/web/static, nothing fetched from elsewhere) and the JSON API it uses,
 documented by OpenAPI at /docs.
 
 Bound to 127.0.0.1 by default; any other address needs the access token from config.yaml. With a
@@ -35,13 +35,14 @@ from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from station import library, report
-from station.books import BookId, parse_entry_range
-from station.catalog import Book, Correction, Entry, Page, Scan, ScanPage, entry_by_number
-from station.corrections import Conflict, CorrectionError, Corrections, NotFound
-from station.daemon import Station
-from station.entries import scan_pages
+from station.capture.daemon import Station
+from station.catalog import library
+from station.catalog.books import BookId, parse_entry_range
+from station.catalog.models import Book, Correction, Entry, Page, Scan, ScanPage, entry_by_number
 from station.errors import BookError, ConfigError, StationError
+from station.export import report
+from station.review.corrections import Conflict, CorrectionError, Corrections, NotFound
+from station.review.entries import scan_pages
 
 API_VERSION = "1"
 STATIC = Path(__file__).resolve().parent / "static"

@@ -5,7 +5,7 @@ that scan has content pages, none of its captures was unreadable, and nothing re
 contradicts it. Anything else is doubtful with the reasons, so the operator sees what to fix.
 
 Some reasons need the rest of the book (BookFacts): a page filed under another entry that reads this
-entry's number, and a page count far above the book's usual or the register's (station.checks).
+entry's number, and a page count far above the book's usual or the register's (station.review.checks).
 
 Warnings are what the operator should know but no rescan changes (a page over the size cap at the
 profile's floors): shown everywhere, never holding an entry back. The book's own notes say when a
@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from pipeline.pdf import assemble_pdf
-from station import checks
-from station.catalog import Book, Entry, Page, Pdf, Scan, ScanPage
-from station.storage import sha256_bytes, write_atomic
+from station.catalog.models import Book, Entry, Page, Pdf, Scan, ScanPage
+from station.catalog.storage import sha256_bytes, write_atomic
+from station.review import checks
 
 EntryStatus = Literal["missing", "doubtful", "done"]
 # The number cross-check works for a book while a number is read on at least this share of its
@@ -77,7 +77,7 @@ class BookFacts:
     holders: dict[int, set[int]]
     # number read on a page -> those pages (counting scans only)
     readings: dict[int, list[Page]]
-    # entry number -> why its page count is suspicious (station.checks)
+    # entry number -> why its page count is suspicious (station.review.checks)
     count_alarms: dict[int, str]
     crosscheck: CrossCheck
     over_cap_pages: int  # pages over the size cap at the profile's floors (a warning, not a fault)

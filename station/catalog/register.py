@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
-from station.books import BookId
+from station.catalog.books import BookId
 from station.errors import RegisterError
 
 HEADER_SEARCH_ROWS = 10

@@ -4,7 +4,7 @@ A separator sheet skipped or lost in the feeder runs two registrations into one 
 next entry missing; nothing in the images says so. What does: the entry's page count, against the
 room the register's page numbers (`trangSo`) leave between this entry and the next, or, for books
 whose register gives no pages, against the book's usual count. Pure functions over counts, so each
-rule is tested alone; station.entries applies them to a book.
+rule is tested alone; station.review.entries applies them to a book.
 """
 from __future__ import annotations
 

@@ -29,8 +29,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.xml.functions import tostring
 
-from station.register import Register
-from station.storage import write_atomic
+from station.catalog.register import Register
+from station.catalog.storage import write_atomic
 
 DATE_FORMAT = "dd.mm.yyyy"
 DATETIME_FORMAT = "dd.mm.yyyy hh:mm:ss"

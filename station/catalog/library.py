@@ -12,16 +12,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.separator import make_payload
-from station.books import BookId
-from station.catalog import Book, Entry, Page
+from station.catalog.books import BookId
+from station.catalog.models import Book, Entry, Page
+from station.catalog.register import read_register
+from station.catalog.storage import sha256_bytes, write_atomic
 from station.config import LoadedConfig, Profile
-from station.entries import book_facts, entry_state, page_numbers, page_warnings
 from station.errors import BookError, IncompleteBookError, InputError
-from station.naming import NameNotReady, pdf_name
-from station.register import read_register
-from station.sheets import SheetSpec, render_sheets
-from station.storage import sha256_bytes, write_atomic
-from station.workbook import EXPORT_DATE, write_export_workbook
+from station.export.naming import NameNotReady, pdf_name
+from station.export.sheets import SheetSpec, render_sheets
+from station.export.workbook import EXPORT_DATE, write_export_workbook
+from station.review.entries import book_facts, entry_state, page_numbers, page_warnings
 
 
 def require_book(session: Session, book_id: str) -> Book:

@@ -12,7 +12,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from station.books import BookId
+from station.catalog.books import BookId
 
 FIELDS = frozenset({"loai", "nam", "quyen", "ngay", "so"})
 MIN_PARTS = 6

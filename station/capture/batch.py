@@ -29,10 +29,10 @@ from drivers.base import CapturedPage, CaptureFailure, DeviceEvent, Driver
 from pipeline.load import ImageLoadError
 from pipeline.page import PageResult, process_capture
 from pipeline.settings import PageSettings
-from station.assign import Assigner, reset_batch
-from station.catalog import Batch, Capture, Page, Verdict, utcnow
+from station.capture.assign import Assigner, reset_batch
+from station.catalog.models import Batch, Capture, Page, Verdict, utcnow
 from station.config import LoadedConfig, Profile
-from station.storage import (disk_full_as_error, ensure_home, exclusive_home, is_disk_full, sha256_bytes,
+from station.catalog.storage import (disk_full_as_error, ensure_home, exclusive_home, is_disk_full, sha256_bytes,
                              write_atomic)
 
 log = logging.getLogger(__name__)

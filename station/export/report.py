@@ -20,11 +20,11 @@ from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from station.catalog import Book, Correction, Entry, Page, Scan, ScanPage
+from station.catalog.models import Book, Correction, Entry, Page, Scan, ScanPage
+from station.catalog.storage import write_atomic
 from station.config import LoadedConfig
-from station.entries import EntryState, book_facts, entry_state
-from station.storage import write_atomic
-from station.workbook import DATE_FORMAT, DATETIME_FORMAT, _text_cell, _verify_no_formula
+from station.export.workbook import DATE_FORMAT, DATETIME_FORMAT, _text_cell, _verify_no_formula
+from station.review.entries import EntryState, book_facts, entry_state
 
 NO_COMMUNE = "(chưa đặt tên xã trong config.yaml / commune not set)"
 

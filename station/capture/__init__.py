@@ -1,0 +1,1 @@
+"""Capture: pages coming in (hot folders, scan jobs), processed in worker processes and assigned to entries."""

@@ -1,0 +1,1 @@
+"""Web: the dashboard's HTTP API and the page it serves (static/)."""
