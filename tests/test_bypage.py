@@ -1,9 +1,9 @@
-"""Pages of a bound book placed by the register after one start sheet (station/bypage.py)."""
+"""Pages of a bound book placed by the register after one start sheet (station/capture/bypage.py)."""
 from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from station.bypage import BookPage, Run, place, spans
+from station.capture.bypage import BookPage, Run, place, spans
 
 # A book of 6 pages: registrations 1-2 on page 1, 3 on pages 2-3 (runs on), 4-6 on page 4, page 5
 # blank, 7 on page 6.

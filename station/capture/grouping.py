@@ -17,7 +17,7 @@ SignalKind = Literal["separator", "blank", "content", "doubtful", "quarantined"]
 
 BEFORE_FIRST = "trang trước tờ phân cách đầu tiên / page before any separator"
 AFTER_UNREAD = "sau một tờ phân cách không đọc được / after an unreadable separator"
-# Start sheets are read, and station/bypage.py places a run's pages; the two are not joined yet.
+# Start sheets are read, and station/capture/bypage.py places a run's pages; the two are not joined yet.
 AFTER_START_SHEET = ("sau tờ bắt đầu sổ: trạm này chưa xếp trang theo sổ, hãy dùng tờ phân cách cho từng "
                      "trường hợp / after a book-start sheet: this station does not place pages by the "
                      "register yet, use a separator per registration")
