@@ -5,6 +5,7 @@ import getpass
 import json
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -18,7 +19,7 @@ from station.catalog.books import parse_entry_range
 from station.catalog.models import Book, entry_by_number, open_catalog
 from station.catalog.storage import disk_full_error, ensure_home, exclusive_home, is_disk_full, write_atomic
 from station.config import LoadedConfig, load_config
-from station.errors import InputError, StationError
+from station.errors import InputError, RegisterError, StationError
 from station.review.entries import entry_state
 
 STATUS_VI = {"done": "xong", "missing": "thiếu", "doubtful": "cần kiểm tra"}
@@ -101,13 +102,24 @@ def book():
 
 
 @book.command("add")
-@click.argument("book_id")
+@click.argument("book_id", required=False)
 @click.option("--register", "register", type=click.Path(dir_okay=False, path_type=Path),
               help="The book's register: the Ministry's Excel template (.xlsx).")
 @click.option("--entries", help="Entry numbers when there is no register yet, e.g. 1-120.")
+@click.option("--registers", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="A folder of registers named LOAI.NAM.QUYEN.xlsx: one book each (no BOOK_ID).")
 @click.pass_obj
-def book_add(obj: Context, book_id, register, entries):
-    """Thêm một sổ / add a book, e.g. `station book add KS.2017.01 --register so.xlsx`."""
+def book_add(obj: Context, book_id, register, entries, folder):
+    """Thêm một sổ / add a book, e.g. `station book add KS.2017.01 --register so.xlsx`, or every
+    register of a folder: `station book add --registers so-dang-ky/`."""
+    if folder is not None:
+        if book_id or register or entries:
+            raise InputError("--registers không đi cùng mã sổ, --register hay --entries / "
+                             "--registers takes no BOOK_ID, --register or --entries.")
+        _add_registers(obj, folder)
+        return
+    if not book_id:
+        raise InputError("Cần mã sổ, ví dụ KS.2017.01 / give the BOOK_ID, e.g. KS.2017.01.")
     if bool(register) == bool(entries):
         raise InputError("Cần đúng một trong --register hoặc --entries / give --register or --entries.")
     numbers = parse_entry_range(entries) if entries else None
@@ -116,6 +128,22 @@ def book_add(obj: Context, book_id, register, entries):
         dated = sum(1 for e in added.entries if e.reg_date)
         click.echo(f"Đã thêm sổ {added.id}: {len(added.entries)} trường hợp đăng ký "
                    f"({dated} có ngày đăng ký) / book added.")
+
+
+def _add_registers(obj: Context, folder: Path) -> None:
+    """One line a register file; a bad file is refused alone, the others are added."""
+    if not folder.is_dir():
+        raise InputError(f"Không tìm thấy thư mục {folder} / folder not found.")
+    results = library.add_registers(obj.sessions, obj.cfg.home, folder)
+    if not results:
+        raise InputError(f"Thư mục {folder} không có tệp .xlsx nào / no .xlsx registers in the folder.")
+    for result in results:
+        click.echo(f"{result.mark} {result.file}: {result.message}")
+    counts = Counter(result.outcome for result in results)
+    click.echo(f"{counts['added']} sổ đã thêm, {counts['present']} đã có, {counts['refused']} bị từ chối "
+               f"/ added, already present, refused.")
+    if counts["refused"]:
+        raise RegisterError(str(folder), [r.file for r in results if r.outcome == "refused"])
 
 
 @book.command("list")

@@ -319,3 +319,46 @@ def test_wrong_dimension_element_does_not_truncate(tmp_path):
                 assert b'<dimension ref="A1"/>' in data
             dst.writestr(item, data)
     assert [e.number for e in read_register(q, KS).entries] == [1, 2, 3]
+
+
+# ------------------------------------------------------------------ a commune's pile of registers
+
+def test_folder_of_registers_adds_each_book_and_refuses_a_bad_file_alone(tmp_path):
+    import json
+    from tests.helpers import run_cli
+    folder = tmp_path / "so-dang-ky"
+    folder.mkdir()
+    make_xlsx(folder / "KS.2017.01.xlsx", good_rows())
+    kt = [["so", "quyenSo", "trangSo", "ngayDangKy"], [1, "02/2018", 1, "09.01.2018"], [2, "02/2018", 2, "10.01.2018"]]
+    make_xlsx(folder / "KT.2018.02.xlsx", kt)
+    bad = good_rows() + [[2, "01/2017", 3, "31.02.2017", "Đăng ký mới", "X", "01.01.2017"]]   # 2 twice, bad date
+    make_xlsx(folder / "KS.2017.02.xlsx", bad)
+    make_xlsx(folder / "so cu.xlsx", good_rows())                     # not a book id
+    (folder / "~$KS.2017.01.xlsx").write_bytes(b"lock")                  # Excel's lock file: ignored
+    (folder / "ghi-chu.txt").write_text("not a register")               # not .xlsx: ignored
+    home = tmp_path / "home"
+    out = run_cli(home, "book", "add", "--registers", folder, code=6).output
+    lines = out.splitlines()
+    assert any(line.startswith("✔ KS.2017.01.xlsx") and "3 trường hợp" in line for line in lines)
+    assert any(line.startswith("✔ KT.2018.02.xlsx") and "2 trường hợp" in line for line in lines)
+    refused_line = next(line for line in lines if line.startswith("✘ KS.2017.02.xlsx"))
+    assert "dòng" in refused_line or "row" in refused_line                 # its rows are named
+    assert any(line.startswith("✘ so cu.xlsx") for line in lines)
+    assert not any("~$" in line or "ghi-chu" in line for line in lines)
+    assert "2 sổ đã thêm, 0 đã có, 2 bị từ chối" in out
+    status = json.loads(run_cli(home, "status", "--json").output)
+    assert sorted(b["book"] for b in status["books"]) == ["KS.2017.01", "KT.2018.02"]
+    # Run again after the bad file is fixed: the books already added are left as they are.
+    make_xlsx(folder / "KS.2017.02.xlsx", [HEADER, [1, "02/2017", 1, "09.01.2017", "Đăng ký mới", "A", "01.01.2017"]])
+    (folder / "so cu.xlsx").unlink()
+    again = run_cli(home, "book", "add", "--registers", folder).output
+    assert "1 sổ đã thêm, 2 đã có, 0 bị từ chối" in again
+
+
+def test_registers_folder_takes_no_book_id(tmp_path):
+    from tests.helpers import run_cli
+    (tmp_path / "regs").mkdir()
+    out = run_cli(tmp_path / "home", "book", "add", "KS.2017.01", "--registers", tmp_path / "regs", code=5).output
+    assert "--registers" in out
+    empty = run_cli(tmp_path / "home", "book", "add", "--registers", tmp_path / "regs", code=5).output
+    assert "không có tệp .xlsx" in empty

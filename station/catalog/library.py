@@ -17,7 +17,7 @@ from station.catalog.models import Book, Entry, Page
 from station.catalog.register import read_register
 from station.catalog.storage import sha256_bytes, write_atomic
 from station.config import LoadedConfig, Profile
-from station.errors import BookError, IncompleteBookError, InputError
+from station.errors import BookError, IncompleteBookError, InputError, RegisterError
 from station.export.naming import NameNotReady, pdf_name
 from station.export.sheets import SheetSpec, render_sheets
 from station.export.workbook import EXPORT_DATE, write_export_workbook
@@ -60,6 +60,45 @@ def add_book(session: Session, home: Path, book_id: str, register: Path | None,
     session.add(book)
     session.commit()
     return book
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    file: str
+    outcome: str          # "added", "present" or "refused"
+    message: str
+
+    @property
+    def mark(self) -> str:
+        return {"added": "✔", "present": "·", "refused": "✘"}[self.outcome]
+
+
+def register_files(folder: Path) -> list[Path]:
+    """The .xlsx files of a folder in name order, without Excel's lock files (~$…) and hidden ones."""
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() == ".xlsx" and not p.name.startswith(("~$", ".")))
+
+
+def add_registers(sessions, home: Path, folder: Path) -> list[RegisterResult]:
+    """Add a book for every register named LOAI.NAM.QUYEN.xlsx in `folder`, each on its own: a
+    refused file (its name, its rows) takes nothing else down; a book already here is left as it is."""
+    results = []
+    for path in register_files(folder):
+        with sessions() as session:
+            try:
+                book_id = str(BookId.parse(path.stem))
+                if session.get(Book, book_id) is not None:
+                    results.append(RegisterResult(path.name, "present", f"sổ {book_id} đã có / already in the catalog"))
+                    continue
+                book = add_book(session, home, book_id, path, None)
+            except (BookError, RegisterError, InputError) as exc:
+                session.rollback()
+                results.append(RegisterResult(path.name, "refused", str(exc)))
+                continue
+            dated = sum(1 for e in book.entries if e.reg_date)
+            results.append(RegisterResult(path.name, "added", f"sổ {book.id}: {len(book.entries)} trường hợp "
+                                          f"({dated} có ngày) / entries added"))
+    return results
 
 
 def separator_pdf(session: Session, cfg: LoadedConfig, book_id: str, numbers: list[int] | None,
