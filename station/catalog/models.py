@@ -15,6 +15,7 @@ from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from station import faults
+from station.catalog import migrate
 
 
 def utcnow() -> datetime:
@@ -196,7 +197,7 @@ def open_catalog(home: Path) -> sessionmaker[Session]:
     # Several batches (a hot folder, a scan job) may write at once: wait for the lock, don't fail.
     engine = create_engine(f"sqlite:///{home / 'catalog.sqlite'}", connect_args={"timeout": 60})
     event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
+    migrate.upgrade(engine, home)
     maker = sessionmaker(engine, expire_on_commit=False)
     if faults.PLAN:  # the crash campaign's kill points around every commit (station/faults.py)
         event.listen(engine, "commit", lambda _connection: faults.crash_point("commit"))

@@ -1,0 +1,54 @@
+"""Upgrades of the station's catalog schema (Alembic scripts in station/catalog/migrations/).
+
+Every open brings the catalog to the code's schema: a new home gets every table, a home made before
+migrations existed (its tables are the baseline's) is stamped as the baseline first, then every later
+revision runs, in place. Stations opening one home at once take turns (a lock file beside it).
+"""
+from __future__ import annotations
+
+import fcntl
+import functools
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+BASELINE = "0001"
+LOCK_NAME = "catalog.migrate.lock"
+
+
+def _config(connection: Connection | None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+@functools.lru_cache(maxsize=1)
+def head() -> str:
+    """The revision the code expects."""
+    return ScriptDirectory.from_config(_config(None)).get_current_head()
+
+
+def revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, home: Path) -> None:
+    if revision(engine) == head():
+        return
+    with open(home / LOCK_NAME, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)         # another process may be upgrading the same home
+        with engine.begin() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current == head():
+                return
+            cfg = _config(connection)
+            if current is None and inspect(connection).has_table("books"):
+                command.stamp(cfg, BASELINE)
+            command.upgrade(cfg, "head")
