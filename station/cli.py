@@ -369,9 +369,7 @@ def devices(everywhere):
 def status(obj: Context, book_id, as_json):
     """Tình trạng các sổ / per-book completeness."""
     with obj.sessions() as session:
-        books = ([library.require_book(session, book_id)] if book_id
-                 else list(session.scalars(select(Book).order_by(Book.id))))
-        reports = [library.book_report(session, b) for b in books]
+        reports = [library.book_report(session, b) for b in library.books_for_report(session, book_id)]
         held = library.held_page_count(session)
     if as_json:
         click.echo(json.dumps({"books": [r.as_dict(with_entries=bool(book_id)) for r in reports],
