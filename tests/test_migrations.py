@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 import tarfile
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def test_new_home_is_made_at_the_head_revision_with_the_models_schema(tmp_path):
     engine = open_catalog(tmp_path / "home").kw["bind"]
     assert migrate.revision(engine) == migrate.head()
     assert _schema_differences(tmp_path / "home") == []
+    assert stat.S_IMODE((tmp_path / "home" / migrate.LOCK_NAME).stat().st_mode) == 0o600
 
 
 def test_home_from_before_migrations_opens_and_upgrades_in_place(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import os
 from pathlib import Path
 
 from alembic import command
@@ -42,7 +43,8 @@ def revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, home: Path) -> None:
     if revision(engine) == head():
         return
-    with open(home / LOCK_NAME, "a") as lock:
+    descriptor = os.open(home / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)   # the home's files are 0600
+    with os.fdopen(descriptor, "r+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)         # another process may be upgrading the same home
         with engine.begin() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
