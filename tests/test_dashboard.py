@@ -20,7 +20,9 @@ from drivers.base import DeviceEvent
 from station.capture.daemon import Station
 from station.catalog.models import open_catalog
 from station.config import load_config
-from station.web.app import COOKIE, THUMBNAIL_WIDTH, create_app
+from station.web.app import create_app
+from station.web.deps import COOKIE
+from station.web.routes.pages import THUMBNAIL_WIDTH
 from tests.helpers import run_cli
 from tests.test_daemon import Daemon, drop
 

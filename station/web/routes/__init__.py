@@ -1,0 +1,1 @@
+"""The dashboard's routes, one module per resource; station.web.app puts them together."""
