@@ -1,5 +1,8 @@
 """One station holding many books: what `station status --json` and the dashboard's /api/books cost
-with 30 books and with 600 (issue: aggregates belong in SQL, not entry by entry in Python).
+with 30 books and with 600 (issue: aggregates belong in SQL, not entry by entry in Python). Both
+load every book whole (station.export.report.load_books) and work out each entry's state in Python,
+so they grow with the books; a first run (3 and 30 books, a shared machine): status --json 2.2 and
+2.8 s (mostly start-up), /api/books 0.13 and 0.98 s.
 
 Each home is filled straight through the catalog (no image processing): books of ENTRIES entries, two
 thirds of each book scanned (one batch, a separator page and one content page an entry, their page

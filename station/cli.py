@@ -20,6 +20,7 @@ from station.catalog.models import Book, entry_by_number, open_catalog
 from station.catalog.storage import disk_full_error, ensure_home, exclusive_home, is_disk_full, write_atomic
 from station.config import LoadedConfig, load_config
 from station.errors import InputError, RegisterError, StationError
+from station.export.report import load_books
 from station.review.entries import entry_state
 
 STATUS_VI = {"done": "xong", "missing": "thiếu", "doubtful": "cần kiểm tra"}
@@ -369,7 +370,8 @@ def devices(everywhere):
 def status(obj: Context, book_id, as_json):
     """Tình trạng các sổ / per-book completeness."""
     with obj.sessions() as session:
-        reports = [library.book_report(session, b) for b in library.books_for_report(session, book_id)]
+        books = load_books(session, library.require_book(session, book_id).id if book_id else None)
+        reports = [library.book_report(session, b) for b in books]
         held = library.held_page_count(session)
     if as_json:
         click.echo(json.dumps({"books": [r.as_dict(with_entries=bool(book_id)) for r in reports],

@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from pipeline.separator import make_payload
 from station.catalog.books import BookId
-from station.catalog.models import Book, Entry, Page, Scan, ScanPage
+from station.catalog.models import Book, Entry, Page
 from station.catalog.register import read_register
 from station.catalog.storage import sha256_bytes, write_atomic
 from station.config import LoadedConfig, Profile
@@ -154,25 +154,6 @@ class BookReport:
 def held_page_count(session: Session) -> int:
     """Pages outside any entry waiting for the operator (before a separator, unreadable sheet...)."""
     return session.scalar(select(func.count(Page.id)).where(Page.held_reason.is_not(None), Page.deleted.is_(False))) or 0
-
-
-# What a book's report reads of every entry, loaded in a few queries for all of them: without it,
-# each entry's scans, their pages and its PDF were a query apiece (6,000 for 10 books of 150).
-# Joined, not selectin, for the one-to-one hops: with selectin all the way down, `station status`
-# on 30 books of bench/many_books.py died at exit in the garbage collector (SIGSEGV, 3 runs of 3,
-# also without SQLAlchemy's C extensions); this way, 13 runs of 13 ended cleanly.
-REPORT_LOADS = (
-    selectinload(Book.entries).selectinload(Entry.scans).selectinload(Scan.pages).joinedload(ScanPage.page),
-    selectinload(Book.entries).joinedload(Entry.pdf),
-)
-
-
-def books_for_report(session: Session, book_id: str | None = None) -> list[Book]:
-    """Every book (or the one named, which must exist), ready for book_report."""
-    query = select(Book).options(*REPORT_LOADS).order_by(Book.id)
-    if book_id is not None:
-        query = query.where(Book.id == require_book(session, book_id).id)
-    return list(session.scalars(query))
 
 
 def book_report(session: Session, book: Book) -> BookReport:
