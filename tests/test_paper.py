@@ -128,3 +128,30 @@ def test_hot_folder_paper_is_checked_and_cli_refuses_unknown_paper(tmp_path):
     (tmp_path / "caps").mkdir()
     result = run_cli(tmp_path / "home", "process", tmp_path / "caps", "--paper", "A9", code=2)
     assert "khổ giấy" in result.output
+
+
+def test_batch_finished_after_a_crash_measures_on_the_paper_its_session_stated(tmp_path):
+    # An A3 sheet at 300 dpi claiming 72 (a phone), processed with --paper A3; then the state a crash
+    # leaves: the capture stored, its page not yet made, the batch open. Recovery must measure it on
+    # A3 again (on the profile's A4 it would come out at 300·√2 dpi and half its size).
+    from sqlalchemy import delete, select, update
+
+    from station.capture.batch import recover
+    from station.catalog.models import Batch, Page, Pdf, Scan, ScanPage, open_catalog
+    home, caps = tmp_path / "home", tmp_path / "caps"
+    caps.mkdir()
+    save(caps / "0001.jpg", corpus.render_register_page(ENTRY, 1, round(TRUE_DPI * np.sqrt(2)), seed=5), 72)
+    run_cli(home, "book", "add", "KS.2017.01", "--entries", "1-3")
+    run_cli(home, "process", caps, "--paper", "A3")
+    sessions = open_catalog(home)
+    with sessions() as session:
+        assert session.scalar(select(Batch.paper)) == "A3"
+        for table in (Pdf, ScanPage, Scan, Page):
+            session.execute(delete(table))
+        session.execute(update(Batch).values(finished_at=None))
+        session.commit()
+    cfg = load_config(home=home)
+    assert recover(cfg, sessions, cfg.profile)
+    with sessions() as session:
+        page = session.scalar(select(Page))
+        assert page.input_dpi == pytest.approx(TRUE_DPI, rel=0.02)

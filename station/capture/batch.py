@@ -235,7 +235,7 @@ class BatchRunner:
                                         .order_by(Batch.id.desc()).limit(1))
             if unfinished is not None:
                 return unfinished
-        batch = Batch(source=source, profile=self.profile.name)
+        batch = Batch(source=source, profile=self.profile.name, paper=self.profile.page.paper)
         session.add(batch)
         session.commit()
         return batch
@@ -390,7 +390,7 @@ class BatchRunner:
             page.measures["text_layer_error"] = result.text_layer_error
 
 
-def recover(cfg: LoadedConfig, sessions, profile_for: Callable[[str], Profile], pool: Executor | None = None,
+def recover(cfg: LoadedConfig, sessions, profile_for: Callable[[str, str | None], Profile], pool: Executor | None = None,
             keep_open: set[str] = frozenset()) -> list[int]:
     """Finish every batch a crash left open, except those of the sources in `keep_open` (their
     driver continues them): process what was captured but not processed, rebuild its assignments
@@ -402,7 +402,7 @@ def recover(cfg: LoadedConfig, sessions, profile_for: Callable[[str], Profile], 
                         if b.source not in keep_open]
     finished = []
     for batch in open_batches:
-        runner = BatchRunner(cfg, profile_for(batch.profile), sessions, pool=pool)
+        runner = BatchRunner(cfg, profile_for(batch.profile, batch.paper), sessions, pool=pool)
         runner.run(_NoCaptures(), batch.source, batch_id=batch.id, close=not Path(batch.source).is_dir())
         finished.append(batch.id)
     return finished

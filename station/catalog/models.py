@@ -73,6 +73,9 @@ class Batch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(500))
     profile: Mapped[str] = mapped_column(String(64))
+    # The paper the operator stated for the session (--paper, a hot folder's paper:), so that a batch
+    # finished after a crash measures its captures' resolution on the same paper. NULL: the profile's.
+    paper: Mapped[str | None] = mapped_column(String(40))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     captures: Mapped[list[Capture]] = relationship(back_populates="batch", order_by="Capture.seq")
