@@ -27,6 +27,7 @@ class FileInfo:
     width: int
     height: int
     mode: str = ""      # Pillow's mode from the header ("RGB", "L", "CMYK", ...)
+    dpi: float | None = None    # the resolution the (first) frame states, as file_dpi gives it
 
 
 def inspect_file(path: Path, max_pixels: int) -> FileInfo:
@@ -39,6 +40,7 @@ def inspect_file(path: Path, max_pixels: int) -> FileInfo:
                 frames = getattr(im, "n_frames", 1)
                 width, height = im.size
                 mode = im.mode
+                dpi = file_dpi(im)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ImageLoadError("ảnh quá lớn / image too large (decompression bomb guard)") from None
     except (OSError, SyntaxError, ValueError, TypeError) as exc:  # TypeError: truncated TIFF frames
@@ -47,7 +49,7 @@ def inspect_file(path: Path, max_pixels: int) -> FileInfo:
         raise ImageLoadError(f"định dạng {fmt} không hỗ trợ / unsupported format {fmt}: dùng JPEG, PNG hoặc TIFF")
     if width * height > max_pixels:
         raise ImageLoadError(f"ảnh {width}×{height} vượt giới hạn {max_pixels} điểm ảnh / too many pixels")
-    return FileInfo(fmt, frames, width, height, mode)
+    return FileInfo(fmt, frames, width, height, mode, dpi)
 
 
 def file_dpi(im: Image.Image) -> float | None:

@@ -120,7 +120,7 @@ def probe(path: Path, max_pixels: int) -> list[float | None]:
             size = path.stat().st_size
             with Image.open(path) as im:
                 if info.format == "PNG":
-                    dpis = [file_dpi(im)]
+                    dpis = [info.dpi]
                     im.verify()
                 elif info.format == "TIFF":
                     dpis = []
@@ -134,7 +134,7 @@ def probe(path: Path, max_pixels: int) -> list[float | None]:
                             raise ImageLoadError(f"trang {frame + 1} bị cắt cụt / frame {frame + 1} "
                                                  f"truncated ({end - size} bytes missing)")
                 else:  # JPEG, MPO
-                    dpis = [file_dpi(im)] * info.frames
+                    dpis = [info.dpi] * info.frames
                     im.draft("RGB", (max(1, im.width // 8), max(1, im.height // 8)))
                     im.load()
     except ImageLoadError:
