@@ -65,9 +65,9 @@ MAX_PAGE_DIGITS = 4
 # ... centred on the page (within 15 % of the width from the middle); page numbers in a foot's corner
 # are not read (no layout here prints them; a ledger's row number could stand there). Its digits are
 # what is left of the middle once dashes and specks are gone, when that is of print height (10-12 pt:
-# 2.5-3 mm) and no wider than four digits; they are read
-# with the rest of the page: "- 5 -" read whole gives "-5-" at confidence 0.14, its digit alone "5" at
-# 0.87 (Tesseract is unsure of a lone digit read by itself; among other lines it is not).
+# 2.5-3 mm) and no wider than four digits; they are read with the rest of the page: "- 5 -" read
+# whole gives "-5-" at confidence 0.14, its digit alone "5" at 0.87 (Tesseract is unsure of a lone
+# digit read by itself; among other lines it is not).
 FOOT_CENTRE = 0.15
 DIGIT_MM = (1.8, 8.0)
 # A lone digit has no word around it to steady the read: on ledger pages a "5" read "3" at 0.68 while
@@ -627,6 +627,11 @@ class TextLayer:
     error: str | None = None
 
 
+def _as_options(variables: dict[str, str]) -> str:
+    """Tesseract variables as the `tesseract` program takes them ("-c name=value ...")."""
+    return " ".join(f"-c {name}={value}" for name, value in variables.items())
+
+
 def text_layer_pdf(page: np.ndarray, dpi: float, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> TextLayer:
     """Tesseract `vie` over the whole upright page, rendered as a text-only PDF page (text drawn
     invisible, no image) to be laid under the page image by pipeline.pdf."""
@@ -634,7 +639,7 @@ def text_layer_pdf(page: np.ndarray, dpi: float, *, timeout_s: float = DEFAULT_T
     try:
         pdf = pytesseract.image_to_pdf_or_hocr(
             Image.fromarray(_words_only(page, dpi)), lang="vie", extension="pdf",
-            config=f"--psm 3 --dpi {round(dpi)} -c textonly_pdf=1 -c tessedit_do_invert=0", timeout=timeout_s)
+            config=f"--psm 3 --dpi {round(dpi)} -c textonly_pdf=1 {_as_options(NO_INVERT)}", timeout=timeout_s)
     except (pytesseract.TesseractError, RuntimeError, OSError, ValueError, cv2.error) as exc:
         msg = str(exc).strip()[:200] or type(exc).__name__
         return TextLayer(None, time.perf_counter() - start, msg)

@@ -89,22 +89,17 @@ def read_words(binary: np.ndarray, *, lang: str, psm: int, dpi: float,
                variables: dict[str, str] | None = None, timeout_s: float) -> dict[str, list]:
     """Words of a black-on-white image (uint8, ink < 128), as pytesseract's `image_to_data` gives
     them: a dict of columns (level, block_num, par_num, line_num, left, top, width, height, conf,
-    text). Raises TesseractError when the read does not finish within timeout_s."""
+    text). `variables` stay set on the thread's engine for its later reads (every caller gives the
+    same ones). Raises TesseractError when the read does not finish within timeout_s."""
     api = _engine(lang)
     api.SetPageSegMode(psm)
-    # The engine is kept for the next read: its settings go back to what they were after this one.
-    before = {name: api.GetVariableAsString(name) for name in (variables or {})}
-    try:
-        for name, value in (variables or {}).items():
-            api.SetVariable(name, value)
-        _set_image(api, binary, dpi)
-        if not api.Recognize(timeout=round(timeout_s * 1000)):
-            api.Clear()
-            raise TesseractError(f"Tesseract quá thời gian {timeout_s:g} s / timeout after {timeout_s:g} s")
-        return _columns(api.GetTSVText(0))
-    finally:
-        for name, value in before.items():
-            api.SetVariable(name, value or "")
+    for name, value in (variables or {}).items():
+        api.SetVariable(name, value)
+    _set_image(api, binary, dpi)
+    if not api.Recognize(timeout=round(timeout_s * 1000)):
+        api.Clear()
+        raise TesseractError(f"Tesseract quá thời gian {timeout_s:g} s / timeout after {timeout_s:g} s")
+    return _columns(api.GetTSVText(0))
 
 
 _INT_COLUMNS = ("level", "page_num", "block_num", "par_num", "line_num", "word_num",
