@@ -1,4 +1,5 @@
-"""What several test modules share: the real CLI, called in-process, and a rendered book in a home."""
+"""What several test modules share: the real CLI, called in-process, a rendered book in a home, and
+Tesseract without its language data."""
 from click.testing import CliRunner
 
 from bench import corpus
@@ -22,3 +23,18 @@ def add_rendered_book(home, root, count: int, seed: int, book: str = "KS.2017.01
     run_cli(home, "book", "add", book, "--register", root / "register.xlsx")
     run_cli(home, "separators", book, "-o", root / "sheets.pdf")
     return entries
+
+
+def without_language_data(monkeypatch, empty_folder, fn, *args):
+    """`fn(*args)` where Tesseract finds no language data (TESSDATA_PREFIX = an empty folder), in a
+    thread of its own, which has no engine loaded yet; the cached data folder is forgotten after."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline import tesseract
+    monkeypatch.setenv("TESSDATA_PREFIX", str(empty_folder))
+    tesseract.tessdata_dir.cache_clear()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(fn, *args).result()
+    finally:
+        tesseract.tessdata_dir.cache_clear()

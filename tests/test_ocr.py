@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -18,10 +17,11 @@ from bench.corpus import (
     render_blank_page,
     render_register_page,
 )
-from pipeline import ocr, tesseract
+from pipeline import ocr
 from pipeline.geometry import straighten
 from pipeline.ocr import NumberReading, read_entry_number
 from pipeline.settings import PageSettings
+from tests.helpers import without_language_data
 
 SEED = 11
 N_FIRST = 12
@@ -98,14 +98,8 @@ def test_timeout_sets_error_not_exception(first_pages):
 
 
 def test_missing_language_data_sets_error_naming_what_to_install(monkeypatch, tmp_path, first_pages):
-    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))      # a folder without vie.traineddata
-    tesseract.tessdata_dir.cache_clear()
     dpi, _, _, page = first_pages[1]
-    try:
-        with ThreadPoolExecutor(1) as pool:                   # a thread with no engine loaded yet
-            r = pool.submit(read_entry_number, page, dpi).result()
-    finally:
-        tesseract.tessdata_dir.cache_clear()
+    r = without_language_data(monkeypatch, tmp_path, read_entry_number, page, dpi)
     assert r.number is None and str(tmp_path) in r.error and "tesseract-ocr-vie" in r.error
 
 

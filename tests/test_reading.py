@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import cv2
@@ -18,13 +17,13 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
 from bench import corpus, layouts
-from pipeline import ocr, tesseract
+from pipeline import ocr
 from pipeline.page import process_page
 from pipeline.pdf import assemble_pdf
 from pipeline.settings import PageSettings
 from station.catalog.models import Page, open_catalog
 from station.config import REPO_ROOT
-from tests.helpers import run_cli
+from tests.helpers import run_cli, without_language_data
 
 READ = PageSettings(read_entry_number=True)
 ENTRY = corpus.make_entries("KS", 2017, 1, 60, seed=17)[41]
@@ -80,14 +79,8 @@ def test_ocr_timeout_files_the_page_all_the_same():
 
 
 def test_ocr_failure_files_the_page_all_the_same(monkeypatch, tmp_path):
-    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))      # no language data: Tesseract cannot start
-    tesseract.tessdata_dir.cache_clear()
-    try:
-        with ThreadPoolExecutor(1) as pool:                   # a thread with no engine loaded yet
-            result = pool.submit(process_page, capture(200), 200,
-                                 READ.model_copy(update={"text_layer": True})).result()
-    finally:
-        tesseract.tessdata_dir.cache_clear()
+    result = without_language_data(monkeypatch, tmp_path, process_page, capture(200), 200,
+                                   READ.model_copy(update={"text_layer": True}))
     assert result.verdict == "content" and result.image.data
     assert result.reading.number is None and "vie" in result.reading.error
     assert result.text_layer is None and "vie" in result.text_layer_error
