@@ -31,7 +31,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bench import bound, corpus, photo
-from bench.measures import TreeRun, run_tree
+from bench.measures import TreeRun, run_floor, run_tree
 from pipeline.deskew import measure_skew
 from station.catalog.models import Entry, open_catalog
 from station.cli import main as cli_main
@@ -208,9 +208,7 @@ def run_kind(kind: Kind, work: Path, entries_count: int, seed: int) -> KindResul
     captures = len([p for p in made.folder.iterdir() if p.suffix.lower() in (".jpg", ".png", ".tif")])
     station = _station(home, "process", made.folder, "--profile", kind.profile, "--workers", 2,
                        *kind.process_args, log=log)
-    floor_args = ["--capture-dpi", str(made.floor_dpi)] if made.floor_dpi else []
-    floor = run_tree([sys.executable, "-m", "bench.floor", str(made.folder), str(root / "floor"), "--mode",
-                      "color", "--dpi", "200", *floor_args], env={**os.environ, "OMP_THREAD_LIMIT": "1"}, cwd=REPO)
+    floor = run_floor(made.folder, root / "floor", "color", 200, made.floor_dpi)
     pages_expected = sum(len(pages) for pages in made.expected.values())
     result = KindResult(kind.name, kind.title, captures, pages_expected, len(made.expected), 0, 0,
                         station=station, floor=floor)

@@ -40,7 +40,7 @@ from sqlalchemy import select  # noqa: E402
 
 from bench import capture_kinds, corpus  # noqa: E402
 from bench.bench_scanner import unique_jpeg  # noqa: E402
-from bench.measures import TreeRun, ocr_text, printed_text_cer, ruled_line_angle, run_tree  # noqa: E402
+from bench.measures import TreeRun, ocr_text, printed_text_cer, ruled_line_angle, run_floor, run_tree  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = "KS.2017.01"
@@ -272,8 +272,7 @@ def throughput(c: Corpus, plan: Plan, work: Path, skip: set[str]) -> list[Measur
             runs = []
             for i in range(plan.runs):
                 out = _fresh(runs_dir / f"floor-{mode}-{i}")
-                runs.append(run_tree([sys.executable, "-m", "bench.floor", str(batch), str(out), "--mode", mode,
-                                      "--dpi", str(dpi)], env=tool_env(), cwd=REPO))
+                runs.append(run_floor(batch, out, mode, dpi))
             label = f"floor: decode + {'CCITT G4' if mode == 'bilevel' else 'JPEG'} {dpi} dpi {mode}"
             measured.append(Measured(label, shade, plan.batch, runs, runs_dir / f"floor-{mode}-0", "floor"))
         if "unpaper" not in skip:

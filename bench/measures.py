@@ -9,6 +9,7 @@ import math
 import os
 import re
 import subprocess
+import sys
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -191,3 +192,14 @@ def run_tree(command: list[str], *, env: dict[str, str] | None = None, cwd: Path
     reaped = usage.ru_utime + usage.ru_stime
     return TreeRun(wall, max(reaped, sum(cpu_seen.values())), peak_kb / 1024, load_before, os.getloadavg()[0],
                    tuple(timeline))
+
+
+def run_floor(captures: Path, out: Path, mode: str, dpi: int = 200, capture_dpi: int | None = None) -> TreeRun:
+    """The floor (bench/floor.py: decode each capture, encode one page image, 2 processes) on a folder
+    of captures, as its own timed process tree."""
+    extra = ["--capture-dpi", str(capture_dpi)] if capture_dpi else []
+    return run_tree([sys.executable, "-m", "bench.floor", str(captures), str(out), "--mode", mode,
+                     "--dpi", str(dpi), *extra],
+                    env={**os.environ, "OMP_THREAD_LIMIT": "1"}, cwd=Path(__file__).resolve().parent.parent)
+
+

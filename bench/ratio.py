@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import sys
 from pathlib import Path
 
 from bench import compare
-from bench.measures import run_tree
+from bench.measures import run_floor
 
 PROFILE_SHADE = {"ministry-color": ("colour", "color"), "ministry-grey": ("grey", "grey")}
 
@@ -34,8 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     for i in range(args.runs):
         station = compare.run_station(c, batch, args.profile, args.work / "ratio" / f"station-{i}")
         out = compare._fresh(args.work / "ratio" / f"floor-{i}")
-        floor = run_tree([sys.executable, "-m", "bench.floor", str(batch), str(out), "--mode", floor_mode,
-                          "--dpi", "200"], env=compare.tool_env(), cwd=compare.REPO)
+        floor = run_floor(batch, out, floor_mode)
         station_s.append(station.wall_s)
         floor_s.append(floor.wall_s)
         print(f"run {i + 1}: station {station.wall_s:.1f} s ({station.cpu_s:.1f} CPU s), floor {floor.wall_s:.1f} s, "
