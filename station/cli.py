@@ -164,10 +164,24 @@ def _numbers(text: str | None) -> list[int] | None:
 @click.argument("book_id")
 @click.option("--entries", help="Only these entries, e.g. 5-9 (default: all).")
 @click.option("--shared", help="One shared-page sheet for these entries, e.g. 7-8.")
+@click.option("--start-page", type=int, metavar="N",
+              help="One book-start sheet instead: the book's pages from page N on follow it (bound books).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-def separators(obj: Context, book_id, entries, shared, output):
-    """In tờ phân cách / print separator sheets: one A4 page per entry."""
+def separators(obj: Context, book_id, entries, shared, start_page, output):
+    """In tờ phân cách / print separator sheets: one A4 page per entry.
+
+    Với --start-page N: một tờ bắt đầu sổ, đặt trên cùng rồi quét các trang của sổ từ trang N
+    / with --start-page N: one book-start sheet, put on top of the book's pages from page N on."""
+    if start_page is not None:
+        if entries or shared:
+            raise InputError("Dùng --start-page riêng, không kèm --entries hay --shared "
+                             "/ --start-page excludes --entries and --shared.")
+        with obj.sessions() as session:
+            data = library.start_sheet_pdf(session, obj.cfg, book_id, start_page)
+        write_atomic(output, data)
+        click.echo(f"Đã ghi tờ bắt đầu sổ (từ trang {start_page}) vào {output} / book-start sheet written.")
+        return
     if entries and shared:
         raise InputError("Dùng --entries hoặc --shared, không dùng cả hai / not both.")
     shared_numbers = _numbers(shared)

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.separator import make_payload
+from pipeline.separator import MAX_BOOK_PAGE, make_payload, make_start_payload
 from station.catalog.books import BookId
 from station.catalog.models import Book, Entry, Page
 from station.catalog.register import read_register
@@ -104,7 +104,7 @@ def add_registers(sessions, home: Path, folder: Path) -> list[RegisterResult]:
 def separator_pdf(session: Session, cfg: LoadedConfig, book_id: str, numbers: list[int] | None,
                   shared: list[int] | None) -> bytes:
     book = require_book(session, book_id)
-    type_name = cfg.settings.book_types.get(book.book_type, book.book_type)
+    type_name = _type_name(cfg, book)
     by_number = {e.number: e for e in book.entries}
     wanted = shared or numbers or sorted(by_number)
     unknown = [n for n in wanted if n not in by_number]
@@ -118,6 +118,20 @@ def separator_pdf(session: Session, cfg: LoadedConfig, book_id: str, numbers: li
     specs = [SheetSpec(make_payload(book.id, group), type_name, book.year, book.volume,
                        tuple(by_number[n].reg_date for n in group)) for group in groups]
     return render_sheets(specs)
+
+
+def start_sheet_pdf(session: Session, cfg: LoadedConfig, book_id: str, start_page: int) -> bytes:
+    """One A4 book-start sheet: the pages captured after it are the book's pages from `start_page` on."""
+    if not 1 <= start_page <= MAX_BOOK_PAGE:
+        raise InputError(f"Trang bắt đầu phải từ 1 đến {MAX_BOOK_PAGE}, không phải {start_page} "
+                         f"/ the start page must be 1 to {MAX_BOOK_PAGE}.")
+    book = require_book(session, book_id)
+    spec = SheetSpec(make_start_payload(book.id, start_page), _type_name(cfg, book), book.year, book.volume)
+    return render_sheets([spec])
+
+
+def _type_name(cfg: LoadedConfig, book: Book) -> str:
+    return cfg.settings.book_types.get(book.book_type, book.book_type)
 
 
 @dataclass
