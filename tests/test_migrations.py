@@ -12,6 +12,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 from station.catalog import migrate
 from station.catalog.models import Base, open_catalog
@@ -43,6 +44,8 @@ def test_home_from_before_migrations_opens_and_upgrades_in_place(tmp_path):
     assert (status["book"], status["expected"], status["done"], status["doubtful"]) == ("KS.2017.01", 3, 3, 0)
     assert migrate.revision(open_catalog(home).kw["bind"]) == migrate.head()
     assert _schema_differences(home) == []
+    with open_catalog(home)() as session:   # off while tables were copied, on again for the catalog
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
     assert (home / "catalog.sqlite").stat().st_size >= before
     entry = json.loads(run_cli(home, "entry", "show", "KS.2017.01", "2", "--json").output)
     assert entry["status"] == "done"

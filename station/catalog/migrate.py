@@ -46,11 +46,24 @@ def upgrade(engine: Engine, home: Path) -> None:
     descriptor = os.open(home / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)   # the home's files are 0600
     with os.fdopen(descriptor, "r+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)         # another process may be upgrading the same home
-        with engine.begin() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-            if current == head():
-                return
-            cfg = _config(connection)
-            if current is None and inspect(connection).has_table("books"):
-                command.stamp(cfg, BASELINE)
-            command.upgrade(cfg, "head")
+        with engine.connect() as connection:
+            # SQLite alters a table by copying it and dropping the old one, which its foreign keys would
+            # refuse; they are off for the upgrade (only outside a transaction can they be switched),
+            # checked before it commits, and on again for the pooled connection.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+            try:
+                with connection.begin():
+                    current = MigrationContext.configure(connection).get_current_revision()
+                    if current == head():
+                        return
+                    cfg = _config(connection)
+                    if current is None and inspect(connection).has_table("books"):
+                        command.stamp(cfg, BASELINE)
+                    command.upgrade(cfg, "head")
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"catalog upgrade broke {len(broken)} references: {broken[:5]}")
+            finally:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()

@@ -134,6 +134,10 @@ class Page(Base):
     # Invisible OCR text laid under the image in the entry's PDF (profile `text_layer`).
     text_layer_file: Mapped[str | None] = mapped_column(String(300))
     measures: Mapped[dict | None] = mapped_column(JSON)
+    # A bound book captured by page (station/capture/placing.py): the start sheet this page follows,
+    # and the book page the operator stated for it when the sequence broke (it outranks what is read).
+    run_sheet_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), index=True)
+    stated_page: Mapped[int | None]
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     capture: Mapped[Capture] = relationship(back_populates="pages")
 
@@ -150,6 +154,10 @@ class Scan(Base):
     chosen: Mapped[bool | None] = mapped_column(Boolean)
     # A capture of this scan's stretch could not be read: a page (or a separator) may be missing.
     damaged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Made by placing a bound book's pages by the register, not by an entry's separator: kept current
+    # as the book's pages come, and `doubt` says why its pages are withheld (a page turn went wrong).
+    placed: Mapped[bool] = mapped_column(Boolean, default=False)
+    doubt: Mapped[str | None] = mapped_column(String(300))
     entry: Mapped[Entry] = relationship(back_populates="scans")
     pages: Mapped[list[ScanPage]] = relationship(order_by="ScanPage.position", cascade="all, delete-orphan",
                                                  back_populates="scan")
