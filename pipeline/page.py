@@ -44,6 +44,7 @@ class PageReading:
     # Every registration number read with confidence on the page: the header's, both forms' of an A3
     # sheet, each row's of a ledger (then `number` is None: no single header number).
     numbers: tuple[int, ...] = ()
+    page_number: int | None = None  # the book's page number printed on the page, when asked and read
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,8 @@ def process_page(capture: np.ndarray, dpi: float, settings: PageSettings,
 
 
 def _read_number(upright: np.ndarray, dpi: float, image: EncodedImage, settings: PageSettings) -> PageReading:
-    found = ocr.read_entry_number(upright, dpi, timeout_s=settings.ocr_timeout_s)
+    found = ocr.read_entry_number(upright, dpi, page_number=settings.read_page_number,
+                                  timeout_s=settings.ocr_timeout_s)
     box = evidence = None
     if found.box is not None:
         evidence = ocr.evidence_jpeg(upright, dpi, found.box)
@@ -187,7 +189,7 @@ def _read_number(upright: np.ndarray, dpi: float, image: EncodedImage, settings:
         box = (int(x0 * sx), int(y0 * sy), min(image.width, int(np.ceil(x1 * sx))),
                min(image.height, int(np.ceil(y1 * sy))))
     return PageReading(found.number, found.volume, found.year, found.confidence, box, evidence, found.error,
-                       found.numbers)
+                       found.numbers, found.page_number)
 
 
 def _content_problem(dpi: float, settings: PageSettings, orientation_unsure: bool = False) -> str | None:

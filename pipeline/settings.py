@@ -36,6 +36,9 @@ class PageSettings(BaseModel):
     # Read the registration number and volume printed at the top of content pages ("Số: 15",
     # "Quyển số: 01/2017"), so the station can check each page against its separator sheet.
     read_entry_number: bool = False
+    # With read_entry_number: also the book's page number printed on the page ("Trang 7" at the top,
+    # "- 7 -" at the foot), which places a bound book's pages captured after one start sheet.
+    read_page_number: bool = True
     # An invisible Tesseract text layer under each page image, so the PDFs can be searched.
     text_layer: bool = False
     # A Tesseract call running longer is stopped: the page is filed without what it would have read.

@@ -378,6 +378,8 @@ class BatchRunner:
             page.measures["ocr"] = {"box": reading.box, "error": reading.error}
             if set(reading.numbers) - {reading.number}:  # a table page: several registrations read
                 page.measures["read_numbers"] = sorted(reading.numbers)
+            if reading.page_number is not None:
+                page.measures["page_number"] = reading.page_number
             if reading.evidence:
                 evidence = stem.with_name(f"{stem.name}-evidence.jpg")
                 write_atomic(self.home / evidence, reading.evidence)
