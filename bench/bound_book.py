@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from bench import corpus, layouts
@@ -33,6 +34,11 @@ class BoundBook:
     pages: int
     blank: frozenset[int]            # book pages the clerk left blank
     style: layouts.LedgerStyle
+    size_mm: tuple[float, float]     # the book's paper (A4 or A3 portrait)
+
+    @property
+    def paper(self) -> str:
+        return "A3" if max(self.size_mm) > 400 else "A4"
 
     def numbers_on(self, page: int) -> list[int]:
         return [n for n, p in self.page_of.items() if p == page]
@@ -51,13 +57,16 @@ def make_book(book_id: str, pages: int, seed: int, blank_rate: float = 0.08) -> 
         for _ in range(count):
             page_of[number] = page
             number += 1
-    return BoundBook(book_id, entries, page_of, pages, blank, layouts.ledger_style(entries[0]))
+    size = corpus.seeded_random("size", "d", book_type, int(year), int(volume)).choice(layouts.LAYOUTS["d"].sizes)
+    return BoundBook(book_id, entries, page_of, pages, blank, layouts.ledger_style(entries[0]), size)
 
 
 def render_page(book: BoundBook, page: int, dpi: int, seed: int) -> np.ndarray:
     """Book page `page` as printed and written, before any capture fault."""
     if page in book.blank:
-        return corpus.render_blank_page(dpi, seed)
+        blank = corpus.render_blank_page(dpi, seed)
+        size = tuple(round(mm / 25.4 * dpi) for mm in book.size_mm)
+        return blank if blank.shape[1::-1] == size else cv2.resize(blank, size, interpolation=cv2.INTER_LINEAR)
     numbers = set(book.numbers_on(page))
     rows = [e for e in book.entries if e.number in numbers]
     return layouts.render_layout_page("d", rows, dpi, seed, book_page=page).image
@@ -131,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     truth = write_capture_set(args.out / "captures", book, args.seed, dpi=args.dpi, fault=kind, at=at,
                               sheet_pdf=args.sheet)
     print(f"{book.book_id}: {args.pages} pages, {len(book.entries)} registrations, blank {sorted(book.blank)}, "
-          f"page numbers {book.style.page_number_at}, {len(truth)} captures")
+          f"page numbers {book.style.page_number_at}, {book.paper}, {len(truth)} captures")
 
 
 if __name__ == "__main__":

@@ -1065,9 +1065,10 @@ KS_COLUMNS = ["so", "quyenSo", "trangSo", "ngayDangKy", "loaiDangKy", "noiDangKy
 
 
 def write_register_xlsx(path: str | Path, entries: list[EntryInfo], *, with_stt: bool = False,
-                        date_style: str = "dotted") -> None:
+                        date_style: str = "dotted", pages: dict[int, int] | None = None) -> None:
     """The book's Excel register: one header row of machine codes (optional leading STT), one row
-    per entry. date_style: "dotted" dd.mm.yyyy text, "slashed" dd/mm/yyyy text, "excel" real date."""
+    per entry. date_style: "dotted" dd.mm.yyyy text, "slashed" dd/mm/yyyy text, "excel" real date.
+    `pages`: each registration's book page (trangSo); by default its row's."""
     import openpyxl
     if date_style not in ("dotted", "slashed", "excel"):
         raise ValueError(f"date_style {date_style!r}")
@@ -1087,7 +1088,8 @@ def write_register_xlsx(path: str | Path, entries: list[EntryInfo], *, with_stt:
     for i, e in enumerate(entries):
         det = entry_details(e)
         row = {
-            "so": e.number, "quyenSo": f"{e.volume:02d}/{e.year}", "trangSo": i + 1,
+            "so": e.number, "quyenSo": f"{e.volume:02d}/{e.year}",
+            "trangSo": pages[e.number] if pages else i + 1,
             "ngayDangKy": date_cell(e.reg_date), "loaiDangKy": det["reg_kind"],
             "noiDangKy": det["reg_place"], "nguoiKy": det["signer"],
             "chucVuNguoiKy": det["signer_title"], "nguoiThucHien": det["officer"],

@@ -49,9 +49,10 @@ class LayoutPage:
 class _Pen(corpus.Sheet):
     """corpus's pen that also keeps the pixel box of every string it draws (the truth for boxes)."""
 
-    def __init__(self, img: Image.Image, dpi: int, rr: random.Random):
+    def __init__(self, img: Image.Image, dpi: int, rr: random.Random, book_page: int | None = None):
         super().__init__(img, dpi, rr)
         self.boxes: list[tuple[str, Box]] = []
+        self.book_page = book_page     # the page number a bound book prints (ledger), else drawn at random
 
     def text(self, x: float, y: float, s: str, name: str = corpus.PRINT, pt: float = 11.0,
              anchor: str = "ls", fill: tuple[int, int, int] | None = None,
@@ -121,12 +122,13 @@ class _Drawn:
 
 
 def _render(key: str, size_mm: tuple[float, float], entries: Sequence[EntryInfo], dpi: int, seed: int,
-            draw: Callable[[_Pen, Sequence[EntryInfo], tuple[float, float]], _Drawn]) -> LayoutPage:
+            draw: Callable[[_Pen, Sequence[EntryInfo], tuple[float, float]], _Drawn],
+            book_page: int | None = None) -> LayoutPage:
     first = entries[0]
     rr = corpus.seeded_random("layout", key, seed, first.book_type, first.year, first.volume, first.number)
     rng = corpus.seeded_rng(seed, key, first.number, "layout")
     img = Image.new("RGB", (round(size_mm[0] / 25.4 * dpi), round(size_mm[1] / 25.4 * dpi)), (255, 255, 255))
-    pen = _Pen(img, dpi, rr)
+    pen = _Pen(img, dpi, rr, book_page)
     drawn = draw(pen, entries, size_mm)
     image = _finish(pen, size_mm, dpi, rng)
     return LayoutPage(image, key, dpi, size_mm, tuple(n for n, _ in drawn.numbers),
@@ -250,7 +252,8 @@ def _draw_ledger(pen: _Pen, entries: Sequence[EntryInfo], size_mm: tuple[float, 
         style.hand_numbers, style.page_number_at, style.heading, style.with_volume)
     L, R, T, B = _margins(pen, size_mm)
     scale = size_mm[0] / A4_PORTRAIT[0]
-    page = 1 + (e.number - 1) // LEDGER_MAX_ROWS + rr.randint(0, 3)
+    guess = 1 + (e.number - 1) // LEDGER_MAX_ROWS + rr.randint(0, 3)
+    page = pen.book_page if pen.book_page is not None else guess
     if page_number_at == "top":
         pen.text(R, T + 2, f"Trang {page}", corpus.PRINT_I, 10, anchor="rs")
     elif page_number_at == "bottom":
@@ -398,16 +401,18 @@ ADDRESS_LETTER = Layout("address", "letter with 'Số 12 đường ...' near the
                         _draw_address_letter)
 
 
-def render_layout_page(key: str, entries: Sequence[EntryInfo], dpi: int, seed: int) -> LayoutPage:
+def render_layout_page(key: str, entries: Sequence[EntryInfo], dpi: int, seed: int,
+                       book_page: int | None = None) -> LayoutPage:
     """The page of layout `key` holding `entries` (as many as the layout's page takes, from the first).
-    The sheet size is the book's: the same for every page of one (type, year, volume)."""
+    The sheet size is the book's: the same for every page of one (type, year, volume). `book_page`:
+    the page number a ledger prints, when its book prints them (bench/bound_book.py)."""
     layout = ADDRESS_LETTER if key == ADDRESS_LETTER.key else LAYOUTS[key]
     lo, hi = layout.entries_per_page
     if len(entries) < lo:
         raise ValueError(f"layout {key} holds {lo}-{hi} entries a page, {len(entries)} given")
     first = entries[0]
     size = corpus.seeded_random("size", key, first.book_type, first.year, first.volume).choice(layout.sizes)
-    return _render(key, size, entries[:hi], dpi, seed, layout.draw)
+    return _render(key, size, entries[:hi], dpi, seed, layout.draw, book_page)
 
 
 def page_entries(key: str, entries: Sequence[EntryInfo], start: int, seed: int) -> list[EntryInfo]:

@@ -156,6 +156,46 @@ def book_list(obj: Context):
             click.echo(f"{item.id}\t{len(item.entries)}")
 
 
+@book.command("pages")
+@click.argument("book_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def book_pages(obj: Context, book_id, as_json):
+    """Sổ quét theo trang / a book captured by page: each book page, its capture, what was read, breaks."""
+    from station.review.strip import book_strip
+    with obj.sessions() as session:
+        strip = book_strip(session, library.require_book(session, book_id))
+    if strip is None:
+        raise InputError(f"Sổ {book_id} chưa có tờ bắt đầu sổ nào: không quét theo trang / no start sheet: "
+                         "not captured by page (print one: station separators BOOK --start-page N).")
+    if as_json:
+        click.echo(json.dumps(strip.as_dict(), ensure_ascii=False, indent=1))
+        return
+    click.echo(f"Sổ {strip.book} (theo trang / by page): {len(strip.pages)} trang, "
+               f"{strip.confirmed_pages} trang tự xác nhận vị trí / pages that confirmed their place")
+    for item in strip.pages:
+        if item.page_id is None:
+            shown = "— chưa chụp / not captured"
+        else:
+            said = [f"in số trang {item.printed_page}" if item.printed_page is not None else "",
+                    f"người kiểm tra ghi {item.stated_page}" if item.stated_page is not None else "",
+                    "số đọc được " + ",".join(map(str, item.numbers_read)) if item.numbers_read else "",
+                    "trắng / blank" if item.blank else "", "ảnh hỏng / unreadable" if item.unreadable else ""]
+            shown = f"ảnh {item.page_id} ({item.source})" + "".join(f"; {x}" for x in said if x)
+        regs = ",".join(map(str, item.registrations)) or "–"
+        click.echo(f"  trang {item.book_page:>3}: số {regs:<16} {shown}" + (f"  ⚠ {item.doubt}" if item.doubt else ""))
+    for brk in strip.breaks:
+        click.echo(f"  ✗ ảnh {brk.page_id} ({brk.source}): {brk.reason}")
+    for capture in strip.unfiled:
+        click.echo(f"  · ảnh {capture.page_id} ({capture.source}): {capture.why}")
+    for note in strip.notes:
+        click.echo(f"  ⚠ {note}")
+    if strip.breaks:
+        click.echo("  Sửa / resolve: chụp trang thiếu sau một tờ bắt đầu sổ ghi trang đó; `station page delete ID` "
+                   "bỏ bản chụp thừa; `station page book-page ID N` ghi ảnh ID là trang N / capture the missing "
+                   "page after a start sheet for it; delete the extra capture; state which page a capture is.")
+
+
 def _numbers(text: str | None) -> list[int] | None:
     return parse_entry_range(text) if text else None
 
@@ -223,10 +263,15 @@ def _print_books(obj: Context, summary) -> None:
 
 
 def _print_report(report: library.BookReport, detail: bool = False) -> None:
-    click.echo(f"Sổ {report.book}: {report.done}/{report.expected} xong, {report.missing} thiếu, "
+    how = " (theo trang / by page)" if report.by_page else ""
+    click.echo(f"Sổ {report.book}{how}: {report.done}/{report.expected} xong, {report.missing} thiếu, "
                f"{report.doubtful} cần kiểm tra; {report.pages} trang, {report.bytes / 1e6:.1f} MB")
     for note in report.notes:
         click.echo(f"  ⚠ {note}")
+    for brk in report.breaks:
+        click.echo(f"  ✗ chỗ đứt / break: {brk}")
+    if report.breaks:
+        click.echo(f"  → station book pages {report.book}")
     for entry in report.entries:
         if entry.status == "doubtful" or (detail and entry.status != "done"):
             why = "; ".join(entry.reasons)
@@ -540,6 +585,21 @@ def page_delete(obj: Context, page_id):
     with obj.sessions() as session:
         _corrections(obj, session).delete_page(page_id)
     click.echo(f"Đã xóa trang {page_id} khỏi tệp PDF / page deleted.")
+
+
+@page.command("book-page")
+@click.argument("page_id", type=int)
+@click.argument("book_page", type=int, required=False)
+@click.option("--clear", is_flag=True, help="Take the statement back: the page is placed by what was read.")
+@click.pass_obj
+def page_book_page(obj: Context, page_id, book_page, clear):
+    """Ảnh này là trang N của sổ / this capture is book page N (a book captured by page, ids from `book pages`)."""
+    if (book_page is None) == (not clear):
+        raise InputError("Cho số trang N hoặc --clear / give the book page N or --clear.")
+    with obj.sessions() as session:
+        _corrections(obj, session).state_page(page_id, None if clear else book_page)
+    click.echo(f"Ảnh {page_id}: " + ("đã bỏ ghi chú trang / statement taken back." if clear
+                                      else f"là trang {book_page} của sổ / is book page {book_page}."))
 
 
 @entry.command("pick")

@@ -104,6 +104,37 @@ def test_later_start_sheet_fills_the_missing_page():
     assert result.pages_of[3] == [102, 201] and not result.doubtful
 
 
+def test_the_missing_page_captured_later_without_its_number_takes_the_doubt_away():
+    first = Run(1, pages(1, 2, 4, "blank", 6))
+    assert 3 in place([first], REGISTER).doubtful
+    again = Run(3, (BookPage(201),))                     # nothing read on it: the start sheet places it
+    result = place([first, again], REGISTER)
+    assert result.pages_of[3] == [102, 201] and not result.doubtful
+    assert result.capture_at[3] == 201
+
+
+def test_a_misread_page_number_against_the_rows_read_does_not_break_the_book():
+    # Page 4's foot misread as "2", its three rows read: they and the sequence say 4.
+    run = Run(1, pages(1, 2, 3, {"printed_page": 2, "numbers": (4, 5, 6)}, "blank", 6))
+    result = place([run], REGISTER)
+    assert not result.breaks and not result.doubtful and result.pages_of[4] == [104]
+
+
+def test_an_unreadable_capture_holds_back_the_registrations_of_its_page():
+    result = place([Run(1, pages(1, 2, 3, {"unreadable": True}, "blank", 6))], REGISTER)
+    assert set(result.doubtful) == {4, 5, 6} and "trang 4" in result.doubtful[4]
+    assert result.pages_of[7] == [106] and not result.breaks
+
+
+def test_the_operator_states_a_page_and_the_pages_after_it_follow():
+    # Nothing read after page 1; the operator says the third capture is page 4 (page 3 missed), over
+    # what its foot seemed to say.
+    run = Run(1, pages(1, {}, {"stated_page": 4, "printed_page": 9}, "blank", {}))
+    result = place([run], REGISTER)
+    assert result.book_page[103] == 4 and result.book_page[105] == 6
+    assert set(result.doubtful) == {3} and result.pages_of[4] == [103] and result.pages_of[7] == [105]
+
+
 def test_registrations_past_the_pages_captured_wait_for_them():
     result = place([Run(1, pages(1, 2))], REGISTER)
     assert result.pages_of == {1: [101], 2: [101]}      # 3 runs on to page 3, not captured yet

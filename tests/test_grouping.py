@@ -1,4 +1,4 @@
-from station.capture.grouping import AFTER_START_SHEET, AFTER_UNREAD, BEFORE_FIRST, PageSignal, group_pages
+from station.capture.grouping import AFTER_UNREAD, BEFORE_FIRST, PageSignal, group_pages
 
 BOOK = "KS.2017.01"
 KNOWN = {(BOOK, n) for n in range(1, 11)}
@@ -40,11 +40,13 @@ def test_unreadable_separator_is_never_merged_into_the_previous_entry():
     assert groups[2].entries == (3,)
 
 
-def test_pages_after_a_start_sheet_are_held_until_placement_by_page_is_joined():
-    groups = run([sep(1, 1), page(2), PageSignal(3, "separator", BOOK, (), start_page=5), page(4), sep(5, 2)])
+def test_pages_after_a_start_sheet_are_a_run_until_the_next_separator():
+    groups = run([sep(1, 1), page(2), PageSignal(3, "separator", BOOK, (), start_page=5), page(4), sep(5, 2),
+                  page(6), PageSignal(7, "separator", BOOK, (), start_page=9), page(8)])
     assert groups[0].pages == [2]
-    assert groups[1].held_reason == AFTER_START_SHEET and groups[1].pages == [4]
-    assert groups[2].entries == (2,)
+    assert groups[1].start_page == 5 and not groups[1].held and groups[1].entries == () and groups[1].pages == [4]
+    assert groups[2].entries == (2,) and groups[2].pages == [6]       # a loose sheet inside the bound book
+    assert groups[3].start_page == 9 and groups[3].pages == [8]       # the run goes on after the next start sheet
 
 
 def test_shared_sheet_assigns_pages_to_every_entry_it_names():

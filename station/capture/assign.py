@@ -1,4 +1,5 @@
-"""Assigning pages to entries as they come, in capture order (rules in grouping.py).
+"""Assigning pages to entries as they come, in capture order (rules in grouping.py; a bound book's
+pages after its start sheet are placed by its register, placing.py).
 
 Each entry's PDF is rewritten as soon as a page joins it, so the catalog and the PDFs are current at
 any moment of a batch, and a crash leaves nothing to reassemble but what `replay` redoes.
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.separator import parse_payload
 from station.capture.grouping import Group, Grouper, PageSignal
+from station.capture.placing import place_book
 from station.catalog.models import Book, Capture, Entry, Page, Pdf, Scan, ScanPage, Verdict
 from station.review.entries import entry_state, write_entry_pdf
 
@@ -33,7 +35,7 @@ class Assigner:
         self.grouper = Grouper(lambda b: b in books, lambda b, n: (b, n) in self.entries)
         self.group: Group | None = None
         self.scans: list[Scan] = []
-        self.touched: dict[tuple[str, int], set[int]] = {}
+        self.touched: dict[str, set[int]] = {}
 
     def feed(self, page: Page) -> None:
         """The next page in capture order (pages of one capture in their order)."""
@@ -43,6 +45,13 @@ class Assigner:
             self.group, self.scans = group, self._open(group, page if signal.kind == "separator" else None)
         if group.held and signal.kind in ("separator", "doubtful", "content"):
             page.held_reason = group.held_reason
+        elif group.start_page is not None:
+            if signal.kind in ("content", "blank", "quarantined"):
+                # One of a bound book's pages: the register places it, with every page of the book.
+                page.run_sheet_id = group.separator
+                self.session.flush()
+                placed = place_book(self.session, self.home, group.book_id, self.batch_id)
+                self.touched.setdefault(group.book_id, set()).update(placed)
         elif signal.kind == "content":
             for scan in self.scans:
                 scan.pages.append(ScanPage(page_id=page.id, position=len(scan.pages), page=page))
@@ -85,6 +94,6 @@ def reset_batch(session: Session, batch_id: int) -> None:
         session.execute(delete(Scan).where(Scan.id.in_(scan_ids)))
     page_ids = select(Page.id).join(Capture, Capture.id == Page.capture_id).where(Capture.batch_id == batch_id)
     for page in session.scalars(select(Page).where(Page.id.in_(page_ids))):
-        page.held_reason = None
+        page.held_reason = page.run_sheet_id = None
     session.flush()
     session.expire_all()

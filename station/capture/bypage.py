@@ -14,7 +14,9 @@ Pure logic over what each page said, so every rule is tested alone:
   (each registration's `trangSo` is its page) and whether it is the same picture as the capture before.
   At the first page that does not fit, the registrations of every page since the last page that
   confirmed its place are doubtful with the reason; the page that did not fit says where the book is,
-  and filing goes on from there. A page turned back or captured twice is dropped, not filed.
+  and filing goes on from there. A page turned back or captured twice is dropped, not filed. A book
+  page captured again in a later run (the missing page, a range redone) takes the doubt away with the
+  capture it replaces.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ class BookPage:
     printed_page: int | None = None   # the page number printed on it, when read
     numbers: tuple[int, ...] = ()     # registration numbers read on it
     same_as_previous: bool = False    # the same picture as the capture just before it
+    unreadable: bool = False          # the capture could not be read: its book page needs capturing again
+    stated_page: int | None = None    # the book page the operator stated for it
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class Placement:
     dropped: list[int] = field(default_factory=list)               # page keys filed nowhere
     unplaced: list[int] = field(default_factory=list)              # registrations without trangSo
     confirmed_pages: int = 0        # pages whose own number or registrations proved their place
+    capture_at: dict[int, int] = field(default_factory=dict)       # book page → the page key filed there
 
 
 def missing_reason(first: int, last: int) -> str:
@@ -74,16 +79,20 @@ def again_reason(page: int) -> str:
 
 
 def _said_page(page: BookPage, page_of: dict[int, int], expected: int) -> int | None:
-    """The book page this page says it is, or None when it says nothing. Registration numbers are
-    taken when all that the register knows point at one page, or when one of them is the expected
-    page (a row misread as another known number does not move the page)."""
-    if page.printed_page is not None:
-        return page.printed_page
+    """The book page this page says it is, or None when it says nothing.
+
+    The operator's word outranks what is read. Of what is read, whatever fits the expected page wins:
+    a misread page number or a row misread as another known number does not move the page. Otherwise
+    the printed number, unless the rows disagree with it: then the rows, when all that the register
+    knows of them point at one page (several numbers read against one), else nothing."""
+    if page.stated_page is not None:
+        return page.stated_page
+    printed = page.printed_page
     places = {page_of[n] for n in page.numbers if n in page_of}
-    if not places:
-        return None
-    if expected in places:
+    if expected == printed or expected in places:
         return expected
+    if printed is not None and (not places or printed in places):
+        return printed
     return min(places) if len(places) == 1 else None
 
 
@@ -100,6 +109,11 @@ def spans(page_of: dict[int, int], last_page: int) -> dict[int, range]:
     return out
 
 
+def unreadable_reason(page: int) -> str:
+    return (f"ảnh chụp trang {page} không đọc được: chụp lại trang này / the capture of page {page} could not "
+            f"be read: capture it again")
+
+
 def place(runs: list[Run], page_of: dict[int, int], registrations: list[int] | None = None) -> Placement:
     """Place the runs' pages into registrations by the register (`page_of`: registration → trangSo)."""
     result = Placement()
@@ -108,6 +122,7 @@ def place(runs: list[Run], page_of: dict[int, int], registrations: list[int] | N
     suspect: dict[int, str] = {}             # book page → why its capture may not be that page
     for run in runs:
         _walk(run, page_of, at_page, suspect, result)
+    result.capture_at = {p: page.key for p, page in sorted(at_page.items())}
     last_page = max((p for p, page in at_page.items() if not page.blank), default=0)
     for number, pages in sorted(spans(page_of, last_page).items()):
         reasons = [suspect[p] for p in pages if p in suspect]
@@ -152,8 +167,11 @@ def _walk(run: Run, page_of: dict[int, int], at_page: dict[int, BookPage], suspe
             unsure.append(expected)
         else:
             confirmed, unsure = said, []
-            suspect.pop(said, None)
             result.confirmed_pages += 1
         result.book_page[page.key] = expected
         at_page[expected] = page
+        # What was suspected of the capture filed here before (an earlier run's) is not of this one.
+        suspect.pop(expected, None)
+        if page.unreadable:
+            suspect[expected] = unreadable_reason(expected)
         expected += 1

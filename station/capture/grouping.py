@@ -3,6 +3,8 @@
 Pure logic over page signals, so every rule is tested alone:
 - pages after a separator belong to its entries until the next separator (a shared-page sheet names
   several entries, and its pages go to each);
+- pages after a book's start sheet are a run of its pages, placed by the register (bypage.py), blank
+  ones included: a blank page of a bound book is one of its pages;
 - pages before any separator, after an unreadable separator, or after a separator of an unknown book
   or entry are held for the operator with the reason, never merged into the entry before;
 - blank pages go nowhere (they stay in the catalog);
@@ -17,10 +19,6 @@ SignalKind = Literal["separator", "blank", "content", "doubtful", "quarantined"]
 
 BEFORE_FIRST = "trang trước tờ phân cách đầu tiên / page before any separator"
 AFTER_UNREAD = "sau một tờ phân cách không đọc được / after an unreadable separator"
-# Start sheets are read, and station/capture/bypage.py places a run's pages; the two are not joined yet.
-AFTER_START_SHEET = ("sau tờ bắt đầu sổ: trạm này chưa xếp trang theo sổ, hãy dùng tờ phân cách cho từng "
-                     "trường hợp / after a book-start sheet: this station does not place pages by the "
-                     "register yet, use a separator per registration")
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,7 @@ class Group:
     pages: list[int] = field(default_factory=list)
     held_reason: str | None = None
     damaged: bool = False
+    start_page: int | None = None  # a start sheet's run: its pages are the book's from this page on
 
     @property
     def held(self) -> bool:
@@ -68,7 +67,7 @@ class Grouper:
             if not self.book_known(book):
                 self.current = Group(book, (), signal.index, held_reason=_unknown_reason(book, None))
             elif signal.start_page is not None:
-                self.current = Group(book, (), signal.index, held_reason=AFTER_START_SHEET)
+                self.current = Group(book, (), signal.index, start_page=signal.start_page)
             else:
                 missing = [n for n in signal.entries if not self.entry_known(book, n)]
                 reason = _unknown_reason(book, missing) if missing else None

@@ -22,6 +22,7 @@ from station.export.naming import NameNotReady, pdf_name
 from station.export.sheets import SheetSpec, render_sheets
 from station.export.workbook import EXPORT_DATE, write_export_workbook
 from station.review.entries import book_facts, entry_state, page_numbers, page_warnings
+from station.review.strip import book_strip
 
 
 def require_book(session: Session, book_id: str) -> Book:
@@ -157,6 +158,10 @@ class BookReport:
     # What the operator must know about the whole book: a check that cannot work for it, pages over
     # the size cap (BookFacts.notes).
     notes: list[str] = field(default_factory=list)
+    # Captured by page after start sheets (placed by the register): "theo trang / by page", and where
+    # its sequence broke (station book pages shows the strip).
+    by_page: bool = False
+    breaks: list[str] = field(default_factory=list)
 
     def as_dict(self, with_entries: bool = True) -> dict:
         data = asdict(self)
@@ -178,8 +183,15 @@ def book_report(session: Session, book: Book) -> BookReport:
         entries.append(EntryReport(entry.number, state.status, len(state.pages),
                                    entry.pdf.bytes if entry.pdf else 0, state.reasons, state.warnings))
     count = lambda status: sum(1 for e in entries if e.status == status)  # noqa: E731
-    return BookReport(book.id, len(entries), count("done"), count("missing"), count("doubtful"),
-                      sum(e.pages for e in entries), sum(e.pdf_bytes for e in entries), entries, facts.notes())
+    report = BookReport(book.id, len(entries), count("done"), count("missing"), count("doubtful"),
+                        sum(e.pages for e in entries), sum(e.pdf_bytes for e in entries), entries, facts.notes())
+    # Only a book with placed scans is looked at again: the others cost no query more.
+    strip = book_strip(session, book) if any(s.placed for e in book.entries for s in e.scans) else None
+    if strip is not None:
+        report.by_page = True
+        report.breaks = [f"ảnh {b.page_id} ({b.source}): {b.reason}" for b in strip.breaks]
+        report.notes.extend(strip.notes)
+    return report
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Operator corrections: move, reorder, delete, share a page; accept an entry. Each is recorded
+"""Operator corrections: move, reorder, delete, share a page; accept an entry; state which book page a
+bound book's capture is (its pages placed by the register, station/capture/placing.py). Each is recorded
 (who, when, what), rewrites the affected PDFs atomically, and is refused with a clear message when it
 does not apply (unknown page or entry, a page of another book, an entry changed meanwhile).
 """
@@ -9,7 +10,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from station.capture.placing import place_book, start_page_of
 from station.catalog.models import Correction, Entry, Page, Scan, ScanPage, Verdict, entry_by_number, utcnow
+from pipeline.separator import MAX_BOOK_PAGE
 from station.errors import StationError
 from station.review.entries import effective_scan, write_entry_pdf
 
@@ -46,6 +49,19 @@ def _page(session: Session, page_id: int) -> Page:
     return page
 
 
+def _run_page(session: Session, page_id: int) -> tuple[Page, str]:
+    """A capture of a bound book placed by page, and its book's id."""
+    page = session.get(Page, page_id)
+    if page is None:
+        raise NotFound(f"Không có trang {page_id} / no such page.")
+    sheet = session.get(Page, page.run_sheet_id) if page.run_sheet_id is not None else None
+    found = start_page_of(sheet) if sheet is not None else None
+    if found is None:
+        raise CorrectionError(f"Trang {page_id} không thuộc sổ nào quét theo trang (sau tờ bắt đầu sổ) / not a "
+                              "page of a book captured by page.")
+    return page, found[0]
+
+
 def _check_version(entry: Entry, expected: int | None) -> None:
     if expected is not None and entry.version != expected:
         raise Conflict(f"Sổ {entry.book_id} số {entry.number} vừa được sửa bởi người khác (phiên bản "
@@ -80,7 +96,7 @@ class Corrections:
         self.home = home
         self.operator = operator[:100] or "?"
 
-    def _done(self, action: str, entries: list[Entry], details: dict) -> None:
+    def _done(self, action: str, entries: list[Entry], details: dict, book_id: str | None = None) -> None:
         for entry in entries:
             entry.changed_at = utcnow()  # bumps the version: stale views of it are refused
         self.session.flush()
@@ -89,7 +105,7 @@ class Corrections:
             write_entry_pdf(self.session, self.home, entry)
         first = entries[0] if entries else None
         self.session.add(Correction(operator=self.operator, action=action,
-                                    book_id=first.book_id if first else None,
+                                    book_id=first.book_id if first else book_id,
                                     entry_number=first.number if first else None, details=details))
         try:
             self.session.commit()
@@ -145,13 +161,38 @@ class Corrections:
         return entry
 
     def delete_page(self, page_id: int) -> Page:
-        page = _page(self.session, page_id)
+        """Out of every PDF (kept in the catalog and on disk). A bound book's capture (a page captured
+        twice, turned back) leaves its book's sequence, which is placed again without it."""
+        page = self.session.get(Page, page_id)
+        book_id = _run_page(self.session, page_id)[1] if page is not None and page.run_sheet_id else None
+        if book_id is None:
+            page = _page(self.session, page_id)
         if page.deleted:
             raise CorrectionError(f"Trang {page_id} đã bị xóa / already deleted.")
-        page.deleted = True  # kept in the catalog and on disk, out of every PDF
+        page.deleted = True
         entries = [link.scan.entry for link in self.session.query(ScanPage).filter_by(page_id=page.id)]
-        self._done("delete_page", entries, {"page": page.id})
+        if book_id is not None:
+            entries = self._placed_again(book_id, page, entries)
+        self._done("delete_page", entries, {"page": page.id}, book_id)
         return page
+
+    def state_page(self, page_id: int, book_page: int | None) -> Page:
+        """A bound book's capture is book page `book_page` (the operator looked): the word outranks what
+        was read on it, and the pages after it follow. None takes the statement back."""
+        page, book_id = _run_page(self.session, page_id)
+        if book_page is not None and not 1 <= book_page <= MAX_BOOK_PAGE:
+            raise CorrectionError(f"Trang sổ {book_page} không hợp lệ (1–{MAX_BOOK_PAGE}) / bad book page.")
+        page.stated_page = book_page
+        entries = self._placed_again(book_id, page, [])
+        self._done("state_page", entries, {"page": page.id, "book_page": book_page}, book_id)
+        return page
+
+    def _placed_again(self, book_id: str, page: Page, entries: list[Entry]) -> list[Entry]:
+        """The book's pages placed again; returns `entries` with those whose pages or doubt changed."""
+        self.session.flush()
+        changed = place_book(self.session, self.home, book_id, page.capture.batch_id)
+        known = {e.id for e in entries}
+        return entries + [e for n in sorted(changed) if (e := _entry(self.session, book_id, n)).id not in known]
 
     def share_page(self, page_id: int, book_id: str, number: int, expected_version: int | None = None) -> Entry:
         """The page holds this registration too (a page shared by two entries): add it, keep it where it is."""

@@ -138,7 +138,9 @@ def book_facts(book: Book) -> BookFacts:
                 attempted += 1
                 read += bool(page_numbers(pages[0]))
         for page in pages:
-            if page.id not in holders:
+            # A bound book's page placed by its register: what was read on it has been weighed there
+            # (a row misread as another registration's number moves nothing and holds nothing back).
+            if page.id not in holders and page.run_sheet_id is None:
                 for number in page_numbers(page):
                     readings.setdefault(number, []).append(page)
                 over_cap += bool(page.over_budget and page_warnings(page))
@@ -223,7 +225,9 @@ def entry_state(entry: Entry, facts: BookFacts | None = None, *, with_book: bool
         return EntryState(entry, "doubtful", reasons=[problem or "chưa chọn bản quét / no scan chosen"])
     pages = scan_pages(scan)
     reasons = []
-    if not pages:
+    if scan.doubt:      # a bound book's pages withheld from this registration (station/capture/placing.py)
+        reasons.append(scan.doubt)
+    elif not pages:
         reasons.append("tờ phân cách không có trang nào sau nó / separator with no pages after it")
     if scan.damaged:
         reasons.append("có ảnh hỏng trong lượt quét, có thể thiếu trang / an unreadable capture in this scan")

@@ -1,0 +1,163 @@
+"""Bound books placed by page after one start sheet: registrations filed right, page-turn faults caught,
+false breaks on clean books, sheets printed.
+
+Each book (bench/bound_book.py: ledgers of 14 pages, 2-5 registrations a page, page numbers printed at
+the top, the foot or nowhere, row numbers printed or handwritten, some pages left blank) has every page
+rendered and captured twice (two independent flatbed captures), each capture through the pipeline as the
+station runs it (profile ministry-color: registration and page numbers read). What was read then goes
+through the placement (station/capture/bypage.py) for the clean sequence and for every fault at every
+page: a missed turn, a page captured twice, two pages stuck, a page turned back.
+
+    OMP_THREAD_LIMIT=1 python -m bench.bypage_faults [--books tune|held|all] [--dpi 200] [--workers 2]
+
+Tuning books: KS.2015.01-06 (what the rules were looked at against); held-out: KS.2016.01-06.
+Figures (per book set): registrations filed, filed WRONG (goal 0), withheld as doubtful; faults caught at
+their page / caught later / missed; breaks on clean books (goal 0); sheets: one start sheet a book
+against one separator per registration (or one shared sheet per page holding several).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+from bench import bound_book, corpus  # noqa: E402
+from pipeline.page import process_capture  # noqa: E402
+from pipeline.settings import PageSettings  # noqa: E402
+from station.capture import bypage  # noqa: E402
+
+TUNE = [f"KS.2015.{v:02d}" for v in range(1, 7)]
+HELD = [f"KS.2016.{v:02d}" for v in range(1, 7)]
+PAGES = 14
+SEED = 3
+
+
+def _read(args: tuple[str, str, int]) -> tuple[str, dict]:
+    """One capture through the pipeline: what the placement needs of it."""
+    path, paper, dpi = args
+    settings = PageSettings(read_entry_number=True, paper=paper, dpi=dpi, min_dpi=min(dpi, 200))
+    result = process_capture(Path(path), 0, settings)[0]
+    reading = result.reading
+    return path, {"blank": result.verdict == "blank",
+                  "printed_page": reading.page_number if reading else None,
+                  "numbers": tuple(sorted(set(reading.numbers) | ({reading.number} - {None}))) if reading else ()}
+
+
+def _captures(book: bound_book.BoundBook, folder: Path, dpi: int) -> dict[tuple[int, int], Path]:
+    """(book page, take) → a capture file; take 0 and 1 are independent captures of the page."""
+    rng = corpus.seeded_rng(SEED, "bypage-bench", book.book_id)
+    files = {}
+    for page in range(1, book.pages + 1):
+        image = bound_book.render_page(book, page, dpi, SEED * 1000 + page)
+        for take in (0, 1):
+            scanned, _ = corpus.degrade_ex(image, dpi, corpus.random_degradation(rng, 3.0), int(rng.integers(1 << 31)))
+            path = folder / f"{book.book_id}-{page:02d}-{take}.jpg"
+            corpus.save_image(path, scanned, dpi)
+            files[(page, take)] = path
+    return files
+
+
+def _evaluate(book: bound_book.BoundBook, order: list[tuple[int, bool]], reads: dict[tuple[int, int], dict]
+              ) -> tuple[bypage.Placement, dict[int, int]]:
+    pages, truth = [], {}
+    for key, (page, again) in enumerate(order, start=1):
+        read = reads[(page, int(again))]
+        pages.append(bypage.BookPage(key, blank=read["blank"], printed_page=read["printed_page"],
+                                     numbers=read["numbers"]))
+        truth[key] = page
+    return bypage.place([bypage.Run(1, tuple(pages))], book.page_of), truth
+
+
+def _fault_key(order: list[tuple[int, bool]], fault: str, at: int) -> int:
+    """The capture (1-based) where the fault first shows: after the gap, or the first capture again."""
+    for key, (page, again) in enumerate(order, start=1):
+        if fault in ("missed", "stuck") and page > at:
+            return key
+        if fault in ("double", "back") and again:
+            return key
+    return len(order)
+
+
+def run(books: list[str], dpi: int, workers: int) -> dict:
+    stats = Counter()
+    per_kind: dict[str, Counter] = {kind: Counter() for kind in bound_book.FAULTS}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(workers) as pool:
+        for book_id in books:
+            book = bound_book.make_book(book_id, PAGES, SEED)
+            files = _captures(book, Path(tmp), dpi)
+            by_path = {str(path): key for key, path in files.items()}
+            reads = {by_path[path]: read for path, read in
+                     pool.map(_read, [(str(p), book.paper, dpi) for p in files.values()])}
+            spans = bypage.spans(book.page_of, book.pages)
+            own = {n: [p for p in spans[n] if p not in book.blank] for n in book.page_of}
+            stats["books"] += 1
+            stats["registrations"] += len(book.page_of)
+            stats["pages"] += book.pages
+            stats["shared_sheets"] += len({p for p in book.page_of.values()})
+            sequences = [("clean", 0)] + [(kind, at) for kind in bound_book.FAULTS for at in range(2, book.pages)]
+            for kind, at in sequences:
+                order = bound_book.capture_order(list(range(1, book.pages + 1)), None if kind == "clean" else kind, at)
+                placement, truth = _evaluate(book, order, reads)
+                wrong = sum(1 for n, keys in placement.pages_of.items() if [truth[k] for k in keys] != own[n])
+                counts = stats if kind == "clean" else per_kind[kind]
+                counts["runs"] += 1
+                counts["filed"] += len(placement.pages_of)
+                counts["wrong"] += wrong
+                counts["doubtful"] += len(placement.doubtful)
+                if kind == "clean":
+                    stats["clean_breaks"] += len(placement.breaks)
+                    stats["clean_confirmed"] += placement.confirmed_pages
+                    continue
+                # A page the clerk left blank says nothing: a fault there shows at the next page that does.
+                first = _fault_key(order, kind, at)
+                keys = [b.key for b in placement.breaks]
+                if first in keys:
+                    counts["at_page"] += 1
+                elif any(k > first for k in keys):
+                    counts["later"] += 1
+                else:
+                    counts["missed"] += 1
+                    counts["missed_harmless"] += wrong == 0
+    stats["seconds"] = round(time.perf_counter() - started, 1)
+    return {"stats": stats, "faults": per_kind}
+
+
+def report(name: str, books: list[str], result: dict) -> str:
+    s, faults = result["stats"], result["faults"]
+    lines = [f"### {name}: {', '.join(books)}", "",
+             f"{s['books']} books, {s['pages']} pages, {s['registrations']} registrations; {s['seconds']} s "
+             "(rendering, two captures a page through the pipeline with OCR, placements).", "",
+             f"- Clean books: {s['filed']} of {s['registrations']} registrations filed, {s['wrong']} wrong, "
+             f"{s['doubtful']} withheld; **{s['clean_breaks']} false breaks**; "
+             f"{s['clean_confirmed']} of {s['pages']} pages confirmed their own place.",
+             f"- Sheets printed: {s['books']} start sheets against {s['registrations']} entry separators "
+             f"(or {s['shared_sheets']} shared-page sheets, one per page holding registrations).", "",
+             "| fault | runs | caught at its page | caught later | not caught (of which harmless) | "
+             "registrations filed | filed WRONG | withheld |", "|---|---|---|---|---|---|---|---|"]
+    for kind, c in faults.items():
+        lines.append(f"| {kind} | {c['runs']} | {c['at_page']} | {c['later']} | {c['missed']} "
+                     f"({c['missed_harmless']}) | {c['filed']} | {c['wrong']} | {c['doubtful']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--books", choices=["tune", "held", "all"], default="all")
+    parser.add_argument("--dpi", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    sets = {"tune": [("Tuning books", TUNE)], "held": [("Held-out books", HELD)],
+            "all": [("Tuning books", TUNE), ("Held-out books", HELD)]}[args.books]
+    for name, books in sets:
+        print(report(name, books, run(books, args.dpi, args.workers)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Bound books captured page by page after one start sheet, through the real station: sheets printed by
+`station separators --start-page`, pages rendered as ledgers (bench/bound_book.py) and degraded, the
+pipeline with OCR, placement by the register, export and `station verify`."""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from bench import bound_book
+from station.catalog.models import Capture, Entry, Page, Scan, ScanPage, open_catalog
+from station.errors import IncompleteBookError
+from tests.helpers import run_cli
+
+# 14 A4 ledger pages, 45 registrations, pages 6 and 9 left blank, page numbers printed at the foot.
+PRINTED = "KS.2015.06"
+# 14 A4 pages, 46 registrations with handwritten numbers, page 4 blank, no page numbers printed.
+UNNUMBERED = "KS.2015.02"
+SEED = 3
+
+
+def _book_home(root: Path, book_id: str) -> tuple[Path, bound_book.BoundBook]:
+    book = bound_book.make_book(book_id, 14, SEED)
+    home = root / "home"
+    bound_book.write_register(root / "register.xlsx", book)
+    run_cli(home, "book", "add", book_id, "--register", root / "register.xlsx")
+    return home, book
+
+
+def _capture(root: Path, home: Path, book: bound_book.BoundBook, name: str, start_page: int = 1,
+             fault: str | None = None, at: int = 0, pages: int | None = None) -> list[dict]:
+    sheet = root / f"start-{start_page}.pdf"
+    run_cli(home, "separators", book.book_id, "--start-page", start_page, "-o", sheet)
+    short = bound_book.BoundBook(book.book_id, book.entries, book.page_of, pages or book.pages, book.blank,
+                                 book.style, book.size_mm)
+    truth = bound_book.write_capture_set(root / name, short, SEED, start_page=start_page, fault=fault, at=at,
+                                         sheet_pdf=sheet)
+    run_cli(home, "process", root / name, "--paper", book.paper)
+    return truth
+
+
+def _filed_pages(home: Path, book: bound_book.BoundBook, truths: dict[str, int]) -> dict[int, list[int]]:
+    """Registration → the book pages (by the captures' truth) in its counting placed scan."""
+    with open_catalog(home)() as session:
+        rows = session.execute(
+            Scan.__table__.select().with_only_columns(Entry.number, Capture.batch_id, Capture.source_name, ScanPage.position)
+            .join_from(Scan, Entry, Entry.id == Scan.entry_id).join(ScanPage, ScanPage.scan_id == Scan.id)
+            .join(Page, Page.id == ScanPage.page_id).join(Capture, Capture.id == Page.capture_id)
+            .where(Entry.book_id == book.book_id, Scan.placed).order_by(Entry.number, ScanPage.position))
+        filed: dict[int, list[int]] = {}
+        for number, batch, source, _ in rows:
+            filed.setdefault(number, []).append(truths[f"{batch}/{source}"])
+    return filed
+
+
+def _truth_pages(truth: list[dict], batch: int = 1) -> dict[str, int]:
+    """"batch/file" of each capture → the book page it shows."""
+    return {f"{batch}/{t['file']}": t["book_page"] for t in truth if t["book_page"] is not None}
+
+
+def _own_pages(book: bound_book.BoundBook, number: int) -> list[int]:
+    """The book pages a registration's PDF must hold: its page, and the blank-free pages it runs on to."""
+    spans = bound_book_spans(book)
+    return [p for p in spans[number] if p not in book.blank]
+
+
+def bound_book_spans(book: bound_book.BoundBook) -> dict[int, range]:
+    from station.capture.bypage import spans
+    return spans(book.page_of, book.pages)
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bound-clean")
+    home, book = _book_home(root, PRINTED)
+    truth = _capture(root, home, book, "captures")
+    return root, home, book, truth
+
+
+def test_one_start_sheet_files_every_registration_with_exactly_its_pages(clean):
+    root, home, book, truth = clean
+    assert len(book.entries) == 45 and len(truth) == 15        # the start sheet and 14 book pages
+    status = json.loads(run_cli(home, "status", book.book_id, "--json").output)["books"][0]
+    assert status["by_page"] and not status["breaks"]
+    assert (status["done"], status["doubtful"], status["missing"]) == (45, 0, 0), status
+    filed = _filed_pages(home, book, _truth_pages(truth))
+    assert filed == {e.number: _own_pages(book, e.number) for e in book.entries}
+
+    out = root / "export"
+    run_cli(home, "export", book.book_id, "-o", out)
+    with zipfile.ZipFile(out / f"{book.book_id}.zip") as archive:
+        pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
+        assert len(pdfs) == 45
+        # A page holding four registrations is in each of their PDFs: the same image, four times.
+        counts = [pymupdf.open(stream=archive.read(n), filetype="pdf").page_count for n in pdfs]
+    assert sorted(counts) == sorted(len(_own_pages(book, e.number)) for e in book.entries)
+    run_cli(home, "verify", out)
+    strip = json.loads(run_cli(home, "book", "pages", book.book_id, "--json").output)
+    assert [p["book_page"] for p in strip["pages"]] == list(range(1, 15))
+    assert [p["blank"] for p in strip["pages"]] == [p in book.blank for p in range(1, 15)]
+    assert strip["confirmed_pages"] >= 10 and not strip["breaks"] and not strip["notes"]
+
+
+def test_a_missed_page_turn_is_refused_at_export_naming_the_page_then_mended_by_capturing_it(tmp_path):
+    home, book = _book_home(tmp_path, PRINTED)
+    truth = _capture(tmp_path, home, book, "captures", fault="missed", at=12)
+    on_12 = book.numbers_on(12)
+    refused = run_cli(home, "export", book.book_id, "-o", tmp_path / "out", code=IncompleteBookError.exit_code).output
+    assert "trang 12 không thấy" in refused and "page 12 not found" in refused
+    assert f"số {on_12[0]}" in refused
+    # Exported anyway: nothing from page 12 on goes into a wrong PDF.
+    run_cli(home, "export", book.book_id, "-o", tmp_path / "out", "--allow-incomplete")
+    filed = _filed_pages(home, book, _truth_pages(truth))
+    assert not set(filed) & set(on_12)
+    assert all(pages == _own_pages(book, n) for n, pages in filed.items())
+    assert len(filed) == 45 - len(on_12)
+    listing = run_cli(home, "book", "pages", book.book_id).output
+    assert "trang  12" in listing and "chưa chụp / not captured" in listing
+
+    # The operator captures page 12 after a start sheet for it: the station puts it in its place.
+    more = _capture(tmp_path, home, book, "page12", start_page=12, pages=12)
+    status = json.loads(run_cli(home, "status", book.book_id, "--json").output)["books"][0]
+    assert (status["done"], status["doubtful"]) == (45, 0), status
+    filed = _filed_pages(home, book, {**_truth_pages(truth), **_truth_pages(more, batch=2)})
+    assert filed == {e.number: _own_pages(book, e.number) for e in book.entries}
+    run_cli(home, "export", book.book_id, "-o", tmp_path / "again")
+
+
+def test_a_page_captured_twice_is_dropped_and_the_operator_clears_the_break(tmp_path):
+    home, book = _book_home(tmp_path, PRINTED)
+    truth = _capture(tmp_path, home, book, "captures", fault="double", at=4)
+    status = json.loads(run_cli(home, "status", book.book_id, "--json").output)["books"][0]
+    assert status["done"] == 45 and len(status["breaks"]) == 1 and "page 4 captured again" in status["breaks"][0]
+    assert _filed_pages(home, book, _truth_pages(truth)) == {e.number: _own_pages(book, e.number)
+                                                             for e in book.entries}
+    strip = json.loads(run_cli(home, "book", "pages", book.book_id, "--json").output)
+    extra = strip["breaks"][0]["page_id"]
+    run_cli(home, "page", "delete", extra)
+    status = json.loads(run_cli(home, "status", book.book_id, "--json").output)["books"][0]
+    assert status["done"] == 45 and not status["breaks"]
+
+
+def test_pages_stuck_together_in_a_book_without_page_numbers_are_caught_by_the_rows_read(tmp_path):
+    home, book = _book_home(tmp_path, UNNUMBERED)
+    truth = _capture(tmp_path, home, book, "captures", fault="stuck", at=9)
+    status = json.loads(run_cli(home, "status", book.book_id, "--json").output)["books"][0]
+    assert len(status["breaks"]) == 1 and "page 9 not found" in status["breaks"][0], status["breaks"]
+    filed = _filed_pages(home, book, _truth_pages(truth))
+    assert not set(filed) & set(book.numbers_on(9))
+    assert all(pages == _own_pages(book, n) for n, pages in filed.items())    # nothing shifted
+    # The strip shows the gap where it is.
+    strip = json.loads(run_cli(home, "book", "pages", book.book_id, "--json").output)
+    gap = next(p for p in strip["pages"] if p["book_page"] == 9)
+    assert gap["page_id"] is None and "trang 9 không thấy" in gap["doubt"]
