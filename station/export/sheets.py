@@ -134,12 +134,13 @@ def _draw_sheet(page: pymupdf.Page, spec: SheetSpec) -> None:
 
 def _draw_entry_sheet(page: pymupdf.Page, spec: SheetSpec) -> None:
     payload = spec.payload
-    heading = "TỜ PHÂN CÁCH — TRANG DÙNG CHUNG" if payload.shared else "TỜ PHÂN CÁCH"
-    top, bottom, w = _draw_bands(page, heading, payload.book_id)
+    # The band says only "TỜ PHÂN CÁCH" (see _draw_bands); a shared page says so under it.
+    top, bottom, w = _draw_bands(page, "TỜ PHÂN CÁCH", payload.book_id)
 
     y = top.y1 + 42
     _book_lines(w, spec, y)
-    w.centred(y + 64, "Số đăng ký", 16)
+    w.centred(y + 64, "Số đăng ký — TRANG DÙNG CHUNG" if payload.shared else "Số đăng ký", 16,
+              bold=payload.shared)
     numbers = " + ".join(str(n) for n in payload.entries)
     w.centred(y + 150, numbers, 96 if len(payload.entries) <= 2 else 60, bold=True)
     dates = "; ".join(_date_text(d) for d in spec.reg_dates)
