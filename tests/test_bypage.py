@@ -126,6 +126,14 @@ def test_an_unreadable_capture_holds_back_the_registrations_of_its_page():
     assert result.pages_of[7] == [106] and not result.breaks
 
 
+def test_a_blank_capture_where_the_register_has_rows_is_a_break():
+    # Page 2 missed; nothing printed; the blank page 5 lands where page 4 (rows 4-6) should be.
+    run = Run(1, pages({"numbers": (1, 2)}, {}, {}, "blank", {"numbers": (7,)}))
+    result = place([run], REGISTER)
+    assert "blank capture where page 4 should be" in result.breaks[0].reason
+    assert {3, 4, 5, 6} <= set(result.doubtful) and not result.pages_of.keys() & {3, 4, 5, 6}
+
+
 def test_the_operator_states_a_page_and_the_pages_after_it_follow():
     # Nothing read after page 1; the operator says the third capture is page 4 (page 3 missed), over
     # what its foot seemed to say.

@@ -109,6 +109,13 @@ def spans(page_of: dict[int, int], last_page: int) -> dict[int, range]:
     return out
 
 
+def blank_reason(page: int, numbers: list[int]) -> str:
+    listed = ", ".join(map(str, numbers))
+    return (f"ảnh chụp trắng ở chỗ trang {page}, nơi sổ đăng ký ghi số {listed}: lật sai trang, hay trang quá mờ? "
+            f"/ a blank capture where page {page} should be, which holds no. {listed} by the register: a page "
+            f"turn gone wrong, or a page too faint?")
+
+
 def unreadable_reason(page: int) -> str:
     return (f"ảnh chụp trang {page} không đọc được: chụp lại trang này / the capture of page {page} could not "
             f"be read: capture it again")
@@ -142,6 +149,9 @@ def place(runs: list[Run], page_of: dict[int, int], registrations: list[int] | N
 
 def _walk(run: Run, page_of: dict[int, int], at_page: dict[int, BookPage], suspect: dict[int, str],
           result: Placement) -> None:
+    starting: dict[int, list[int]] = {}     # book page → the registrations the register starts there
+    for number, first in sorted(page_of.items()):
+        starting.setdefault(first, []).append(number)
     expected = run.start_page
     confirmed = run.start_page - 1      # the last book page known to be in place (the sheet says so)
     unsure: list[int] = []              # book pages filed since then on no evidence of their own
@@ -163,7 +173,15 @@ def _walk(run: Run, page_of: dict[int, int], at_page: dict[int, BookPage], suspe
             for p in [*unsure, *range(expected, said)]:
                 suspect[p] = reason
             expected = said
-        if said is None:
+        doubt = unreadable_reason(expected) if page.unreadable else None
+        if said is None and page.blank and expected in starting:
+            # Blank where the register has rows: this is not that page, and where it is, nothing says.
+            doubt = blank_reason(expected, starting[expected])
+            result.breaks.append(Break(page.key, expected, None, doubt))
+            for p in unsure:
+                suspect[p] = doubt
+            unsure = []
+        elif said is None:
             unsure.append(expected)
         else:
             confirmed, unsure = said, []
@@ -172,6 +190,6 @@ def _walk(run: Run, page_of: dict[int, int], at_page: dict[int, BookPage], suspe
         at_page[expected] = page
         # What was suspected of the capture filed here before (an earlier run's) is not of this one.
         suspect.pop(expected, None)
-        if page.unreadable:
-            suspect[expected] = unreadable_reason(expected)
+        if doubt:
+            suspect[expected] = doubt
         expected += 1
