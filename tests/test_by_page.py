@@ -4,6 +4,11 @@ pipeline with OCR, placement by the register, export and `station verify`."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -14,6 +19,7 @@ from bench import bound_book
 from station.catalog.models import Capture, Entry, Page, Scan, ScanPage, open_catalog
 from station.errors import IncompleteBookError
 from tests.helpers import run_cli
+from tests.test_resume import captured, station
 
 # 14 A4 ledger pages, 45 registrations, pages 6 and 9 left blank, page numbers printed at the foot.
 PRINTED = "KS.2015.06"
@@ -155,3 +161,26 @@ def test_pages_stuck_together_in_a_book_without_page_numbers_are_caught_by_the_r
     strip = json.loads(run_cli(home, "book", "pages", book.book_id, "--json").output)
     gap = next(p for p in strip["pages"] if p["book_page"] == 9)
     assert gap["page_id"] is None and "trang 9 không thấy" in gap["doubt"]
+
+
+def test_a_by_page_batch_killed_midway_resumes_to_the_same_placement(clean, tmp_path):
+    """kill -9 of `station process` on a bound book, run again: every page filed once, in its place."""
+    root, _, book, truth = clean
+    home = tmp_path / "home"
+    assert station(home, "book", "add", book.book_id, "--register", root / "register.xlsx").returncode == 0
+    env = dict(os.environ, STATION_HOME=str(home))
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "station"), "process", str(root / "captures"),
+                             "--paper", book.paper], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while captured(home) < 7 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "batch ended before the kill"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    again = station(home, "process", root / "captures", "--paper", book.paper)
+    assert again.returncode == 0, again.stderr
+    status = json.loads(station(home, "status", book.book_id, "--json").stdout)["books"][0]
+    assert (status["done"], status["doubtful"], status["breaks"]) == (45, 0, []), status
+    assert _filed_pages(home, book, _truth_pages(truth)) == {e.number: _own_pages(book, e.number)
+                                                             for e in book.entries}
