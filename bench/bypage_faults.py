@@ -9,6 +9,7 @@ through the placement (station/capture/bypage.py) for the clean sequence and for
 page: a missed turn, a page captured twice, two pages stuck, a page turned back.
 
     OMP_THREAD_LIMIT=1 python -m bench.bypage_faults [--books tune|held|all] [--dpi 200] [--workers 2]
+                                                     [--cache DIR]
 
 Tuning books: KS.2015.01-06 (what the rules were looked at against); held-out: KS.2016.01-06.
 Figures (per book set): registrations filed, filed WRONG (goal 0), withheld as doubtful; faults caught at
@@ -18,7 +19,9 @@ against one separator per registration (or one shared sheet per page holding sev
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -84,17 +87,24 @@ def _fault_key(order: list[tuple[int, bool]], fault: str, at: int) -> int:
     return len(order)
 
 
-def run(books: list[str], dpi: int, workers: int) -> dict:
+def run(books: list[str], dpi: int, workers: int, cache: Path | None = None) -> dict:
     stats = Counter()
     per_kind: dict[str, Counter] = {kind: Counter() for kind in bound_book.FAULTS}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(workers) as pool:
         for book_id in books:
             book = bound_book.make_book(book_id, PAGES, SEED)
-            files = _captures(book, Path(tmp), dpi)
-            by_path = {str(path): key for key, path in files.items()}
-            reads = {by_path[path]: read for path, read in
-                     pool.map(_read, [(str(p), book.paper, dpi) for p in files.values()])}
+            cached = cache / f"{book_id}-{dpi}.json" if cache else None
+            if cached and cached.exists():
+                reads = {tuple(map(int, k.split(","))): {**v, "numbers": tuple(v["numbers"])}
+                         for k, v in json.loads(cached.read_text()).items()}
+            else:
+                files = _captures(book, Path(tmp), dpi)
+                by_path = {str(path): key for key, path in files.items()}
+                reads = {by_path[path]: read for path, read in
+                         pool.map(_read, [(str(p), book.paper, dpi) for p in files.values()])}
+                if cached:
+                    cached.write_text(json.dumps({f"{p},{t}": v for (p, t), v in reads.items()}))
             spans = bypage.spans(book.page_of, book.pages)
             own = {n: [p for p in spans[n] if p not in book.blank] for n in book.page_of}
             stats["books"] += 1
@@ -105,7 +115,12 @@ def run(books: list[str], dpi: int, workers: int) -> dict:
             for kind, at in sequences:
                 order = bound_book.capture_order(list(range(1, book.pages + 1)), None if kind == "clean" else kind, at)
                 placement, truth = _evaluate(book, order, reads)
-                wrong = sum(1 for n, keys in placement.pages_of.items() if [truth[k] for k in keys] != own[n])
+                wrong = 0
+                for n, keys in placement.pages_of.items():
+                    if [truth[k] for k in keys] != own[n]:
+                        wrong += 1
+                        print(f"{book_id} {kind}@{at}: no. {n} filed with pages {[truth[k] for k in keys]}, "
+                              f"its own {own[n]}", file=sys.stderr)
                 counts = stats if kind == "clean" else per_kind[kind]
                 counts["runs"] += 1
                 counts["filed"] += len(placement.pages_of)
@@ -113,6 +128,9 @@ def run(books: list[str], dpi: int, workers: int) -> dict:
                 counts["doubtful"] += len(placement.doubtful)
                 if kind == "clean":
                     stats["clean_breaks"] += len(placement.breaks)
+                    for brk in placement.breaks:
+                        print(f"{book_id}: false break at page {truth[brk.key]}: {brk.reason}; read there: "
+                              f"{reads[(truth[brk.key], 0)]}", file=sys.stderr)
                     stats["clean_confirmed"] += placement.confirmed_pages
                     continue
                 # A page the clerk left blank says nothing: a fault there shows at the next page that does.
@@ -152,11 +170,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--books", choices=["tune", "held", "all"], default="all")
     parser.add_argument("--dpi", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cache", type=Path, help="keep what the pipeline read per book here (re-runs skip it)")
     args = parser.parse_args(argv)
+    if args.cache:
+        args.cache.mkdir(parents=True, exist_ok=True)
     sets = {"tune": [("Tuning books", TUNE)], "held": [("Held-out books", HELD)],
             "all": [("Tuning books", TUNE), ("Held-out books", HELD)]}[args.books]
     for name, books in sets:
-        print(report(name, books, run(books, args.dpi, args.workers)))
+        print(report(name, books, run(books, args.dpi, args.workers, args.cache)))
 
 
 if __name__ == "__main__":

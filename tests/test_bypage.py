@@ -110,7 +110,7 @@ def test_the_missing_page_captured_later_without_its_number_takes_the_doubt_away
     again = Run(3, (BookPage(201),))                     # nothing read on it: the start sheet places it
     result = place([first, again], REGISTER)
     assert result.pages_of[3] == [102, 201] and not result.doubtful
-    assert result.capture_at[3] == 201
+    assert result.capture_at[3] == 201 and not result.breaks      # the break is over
 
 
 def test_a_misread_page_number_against_the_rows_read_does_not_break_the_book():
@@ -132,6 +132,23 @@ def test_a_blank_capture_where_the_register_has_rows_is_a_break():
     result = place([run], REGISTER)
     assert "blank capture where page 4 should be" in result.breaks[0].reason
     assert {3, 4, 5, 6} <= set(result.doubtful) and not result.pages_of.keys() & {3, 4, 5, 6}
+
+
+def test_a_misread_page_number_then_the_true_page_holds_both_back():
+    # Page 3's foot misread "4", nothing else read: it jumps to 4; then the real page 4 says 4 too.
+    result = place([Run(1, pages(1, 2, 4, 4, "blank", 6))], REGISTER)
+    assert {3, 4, 5, 6} <= set(result.doubtful) and "two different captures say page 4" in result.doubtful[4]
+    assert not result.pages_of.keys() & {3, 4, 5, 6} and result.pages_of[7] == [106]
+
+
+def test_the_same_picture_by_signature_is_dropped_and_a_different_one_is_not():
+    same = lambda a, b: a == b          # noqa: E731  signatures stand in for pipeline.likeness
+    double = Run(1, pages(1, 2, {"signature": "s3"}, {"signature": "s3"}, 4, "blank", 6))
+    result = place([double], REGISTER, same_picture=same)
+    assert result.dropped == [104] and not result.doubtful and result.pages_of[3] == [102, 103]
+    # Two different pictures, nothing read on either: the second is page 4 by the count.
+    other = Run(1, pages(1, 2, {"signature": "s3"}, {"signature": "s4"}, "blank", 6))
+    assert place([other], REGISTER, same_picture=same).book_page[104] == 4
 
 
 def test_the_operator_states_a_page_and_the_pages_after_it_follow():

@@ -21,6 +21,7 @@ Pure logic over what each page said, so every rule is tested alone:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class BookPage:
     same_as_previous: bool = False    # the same picture as the capture just before it
     unreadable: bool = False          # the capture could not be read: its book page needs capturing again
     stated_page: int | None = None    # the book page the operator stated for it
+    signature: object = field(default=None, compare=False)   # for `same_picture` (pipeline.likeness)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Break:
     expected: int                     # the book page it should have been
     found: int | None                 # the book page it says it is (None: the same picture again)
     reason: str                       # Vietnamese / English, for the operator
+    pages: tuple[int, ...] = ()       # the book pages it casts doubt on (none: a capture dropped, no harm)
 
 
 @dataclass
@@ -78,22 +81,41 @@ def again_reason(page: int) -> str:
             f"or turned back: drop the extra capture")
 
 
-def _said_page(page: BookPage, page_of: dict[int, int], expected: int) -> int | None:
-    """The book page this page says it is, or None when it says nothing.
+def twice_reason(page: int) -> str:
+    return (f"hai ảnh khác nhau cùng là trang {page}? (đọc nhầm số, hay chụp lại trang?) xem và bỏ ảnh sai hoặc "
+            f"ghi đúng trang / two different captures say page {page} (a misread number, or the page captured "
+            f"again?): look, then drop the wrong one or state its page")
 
-    The operator's word outranks what is read. Of what is read, whatever fits the expected page wins:
-    a misread page number or a row misread as another known number does not move the page. Otherwise
-    the printed number, unless the rows disagree with it: then the rows, when all that the register
-    knows of them point at one page (several numbers read against one), else nothing."""
+
+def _said_page(page: BookPage, starting: dict[int, list[int]], page_of: dict[int, int],
+               expected: int) -> int | None:
+    """The book page this page says it is, or None when it says nothing sure.
+
+    The operator's word outranks what is read. Each registration number read is a vote for the page
+    the register puts it on, the printed page number one more. The expected page wins when it has
+    more votes than any other (a misread page number or a stray row moves nothing); another page wins
+    alone only on strong evidence: its printed number, or two of its rows (its one row when the
+    register starts only one registration there). A single misread digit never moves the book."""
     if page.stated_page is not None:
         return page.stated_page
-    printed = page.printed_page
-    places = {page_of[n] for n in page.numbers if n in page_of}
-    if expected == printed or expected in places:
-        return expected
-    if printed is not None and (not places or printed in places):
-        return printed
-    return min(places) if len(places) == 1 else None
+    votes: dict[int, int] = {}
+    for number in set(page.numbers):
+        if number in page_of:
+            votes[page_of[number]] = votes.get(page_of[number], 0) + 1
+    if page.printed_page is not None:
+        votes[page.printed_page] = votes.get(page.printed_page, 0) + 1
+    if not votes:
+        return None
+    best = max(votes.values())
+    leaders = [p for p, v in votes.items() if v == best]
+    if expected in leaders:
+        return expected if len(leaders) == 1 else None
+    if len(leaders) > 1:
+        return None
+    leader = leaders[0]
+    rows = best - (page.printed_page == leader)
+    strong = page.printed_page == leader or rows >= min(2, len(starting.get(leader, ())) or 1)
+    return leader if strong else None
 
 
 def spans(page_of: dict[int, int], last_page: int) -> dict[int, range]:
@@ -121,14 +143,27 @@ def unreadable_reason(page: int) -> str:
             f"be read: capture it again")
 
 
-def place(runs: list[Run], page_of: dict[int, int], registrations: list[int] | None = None) -> Placement:
-    """Place the runs' pages into registrations by the register (`page_of`: registration → trangSo)."""
+SamePicture = Callable[[object, object], bool]
+
+
+def place(runs: list[Run], page_of: dict[int, int], registrations: list[int] | None = None,
+          same_picture: SamePicture | None = None) -> Placement:
+    """Place the runs' pages into registrations by the register (`page_of`: registration → trangSo).
+    `same_picture(a, b)` tells whether two pages' signatures show one physical page."""
     result = Placement()
     result.unplaced = sorted(n for n in (registrations or []) if n not in page_of)
-    at_page: dict[int, BookPage] = {}        # book page → the capture filed for it
-    suspect: dict[int, str] = {}             # book page → why its capture may not be that page
-    for run in runs:
-        _walk(run, page_of, at_page, suspect, result)
+    starting: dict[int, list[int]] = {}     # book page → the registrations the register starts there
+    for number, first in sorted(page_of.items()):
+        starting.setdefault(first, []).append(number)
+    walk = _Walk(page_of, starting, same_picture, result)
+    broke_in: list[int] = []                # the run each break happened in
+    for index, run in enumerate(runs):
+        walk.run(run, index)
+        broke_in += [index] * (len(result.breaks) - len(broke_in))
+    at_page, suspect = walk.at_page, walk.suspect
+    # A break whose pages a later run captured again (the missing page, a range redone) is over.
+    result.breaks = [b for b, index in zip(result.breaks, broke_in)
+                     if not b.pages or any(walk.filed_in.get(p, -1) <= index for p in b.pages)]
     result.capture_at = {p: page.key for p, page in sorted(at_page.items())}
     last_page = max((p for p, page in at_page.items() if not page.blank), default=0)
     for number, pages in sorted(spans(page_of, last_page).items()):
@@ -147,49 +182,79 @@ def place(runs: list[Run], page_of: dict[int, int], registrations: list[int] | N
     return result
 
 
-def _walk(run: Run, page_of: dict[int, int], at_page: dict[int, BookPage], suspect: dict[int, str],
-          result: Placement) -> None:
-    starting: dict[int, list[int]] = {}     # book page → the registrations the register starts there
-    for number, first in sorted(page_of.items()):
-        starting.setdefault(first, []).append(number)
-    expected = run.start_page
-    confirmed = run.start_page - 1      # the last book page known to be in place (the sheet says so)
-    unsure: list[int] = []              # book pages filed since then on no evidence of their own
-    previous: BookPage | None = None
-    for page in run.pages:
-        said = _said_page(page, page_of, expected)
-        again = page.same_as_previous and previous is not None and not (page.blank and previous.blank)
-        previous = page
-        if again or (said is not None and said <= confirmed):
-            result.breaks.append(Break(page.key, expected, said, again_reason(confirmed if said is None else said)))
-            result.dropped.append(page.key)
-            continue
-        if said is not None and said != expected:
-            # The pages filed since the last sure one are not where they were counted: a page turn
-            # missed or two pages stuck (said > expected), or a page too many (said < expected).
-            reason = (missing_reason(confirmed + 1, said - 1) if said > expected
-                      else extra_reason(confirmed, said))
-            result.breaks.append(Break(page.key, expected, said, reason))
-            for p in [*unsure, *range(expected, said)]:
-                suspect[p] = reason
-            expected = said
-        doubt = unreadable_reason(expected) if page.unreadable else None
-        if said is None and page.blank and expected in starting:
-            # Blank where the register has rows: this is not that page, and where it is, nothing says.
-            doubt = blank_reason(expected, starting[expected])
-            result.breaks.append(Break(page.key, expected, None, doubt))
-            for p in unsure:
-                suspect[p] = doubt
-            unsure = []
-        elif said is None:
-            unsure.append(expected)
-        else:
-            confirmed, unsure = said, []
-            result.confirmed_pages += 1
-        result.book_page[page.key] = expected
-        at_page[expected] = page
-        # What was suspected of the capture filed here before (an earlier run's) is not of this one.
-        suspect.pop(expected, None)
-        if doubt:
-            suspect[expected] = doubt
-        expected += 1
+class _Walk:
+    """The runs in capture order, each page held against what it says (see the module's doc)."""
+
+    def __init__(self, page_of: dict[int, int], starting: dict[int, list[int]],
+                 same_picture: SamePicture | None, result: Placement):
+        self.page_of, self.starting, self.same_picture, self.result = page_of, starting, same_picture, result
+        self.at_page: dict[int, BookPage] = {}      # book page → the capture filed for it
+        self.filed_in: dict[int, int] = {}          # book page → the run its capture came in
+        self.suspect: dict[int, str] = {}           # book page → why its capture may not be that page
+        self.jumped: set[int] = set()               # book pages whose capture only its own word put there
+
+    def same(self, a: BookPage, b: BookPage | None) -> bool:
+        if b is None:
+            return False
+        return bool(self.same_picture and a.signature is not None and b.signature is not None
+                    and self.same_picture(a.signature, b.signature))
+
+    def _break(self, page: BookPage, expected: int, said: int | None, reason: str, pages) -> None:
+        pages = tuple(pages)
+        self.result.breaks.append(Break(page.key, expected, said, reason, pages))
+        for p in pages:
+            self.suspect[p] = reason
+
+    def run(self, run: Run, index: int) -> None:
+        result, starting = self.result, self.starting
+        expected = run.start_page
+        confirmed = run.start_page - 1      # the last book page known to be in place (the sheet says so)
+        unsure: list[int] = []              # book pages filed since then on no evidence of their own
+        previous: BookPage | None = None
+        for page in run.pages:
+            said = _said_page(page, starting, self.page_of, expected)
+            # Two blank backs in a row look alike and are two pages.
+            again = previous is not None and not (page.blank and previous.blank) and (
+                page.same_as_previous or self.same(page, previous))
+            before, previous = previous, page
+            if again or (said is not None and said <= confirmed):
+                # The same picture again, or a page the book has already passed: not filed. Another
+                # picture of a page that only its own word put in place (a jump): one of the two
+                # misread, so that page is held back too.
+                shown = confirmed if said is None else said
+                earlier = before if again else self.at_page.get(shown)
+                harmless = (again or page.stated_page is not None or shown not in self.jumped
+                            or self.same(page, earlier))
+                self._break(page, expected, said, again_reason(shown) if harmless else twice_reason(shown),
+                            () if harmless else (shown,))
+                result.dropped.append(page.key)
+                continue
+            jump = False
+            if said is not None and said != expected:
+                # The pages filed since the last sure one are not where they were counted: a page turn
+                # missed or two pages stuck (said > expected), or a page too many (said < expected).
+                reason = (missing_reason(confirmed + 1, said - 1) if said > expected
+                          else extra_reason(confirmed, said))
+                self._break(page, expected, said, reason, [*unsure, *range(expected, said)])
+                expected = said
+                jump = page.stated_page is None
+            doubt = unreadable_reason(expected) if page.unreadable else None
+            if said is None and page.blank and expected in starting:
+                # Blank where the register has rows: this is not that page, and where it is, nothing says.
+                doubt = blank_reason(expected, starting[expected])
+                self._break(page, expected, None, doubt, [*unsure, expected])
+                unsure = []
+            elif said is None:
+                unsure.append(expected)
+            else:
+                confirmed, unsure = said, []
+                result.confirmed_pages += 1
+            result.book_page[page.key] = expected
+            self.at_page[expected] = page
+            self.filed_in[expected] = index
+            (self.jumped.add if jump else self.jumped.discard)(expected)
+            # What was suspected of the capture filed here before (an earlier run's) is not of this one.
+            self.suspect.pop(expected, None)
+            if doubt:
+                self.suspect[expected] = doubt
+            expected += 1
