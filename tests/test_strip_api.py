@@ -33,6 +33,7 @@ class ByPageBook:
 
     def __init__(self, home: Path, register: dict[int, int] = REGISTER):
         self.home = home
+        home.mkdir(parents=True, exist_ok=True)
         self.sessions = open_catalog(home)
         with self.sessions() as session:
             book = Book(id=BOOK, book_type="KS", year=2017, volume=1)
