@@ -25,6 +25,7 @@ from station.web.deps import COOKIE
 from station.web.routes.pages import THUMBNAIL_WIDTH
 from tests.helpers import run_cli
 from tests.test_daemon import Daemon, drop
+from tests.test_strip_api import ByPageBook
 
 BOOK = "KS.2017.01"
 DPI = 200
@@ -174,7 +175,9 @@ def test_every_endpoint_is_documented(home):
     spec = client.get("/openapi.json").json()
     operations = [(path, method, op) for path, item in spec["paths"].items() for method, op in item.items()]
     assert {"/api/stream", "/api/books/{book_id}/separators", "/api/pages/{page_id}/thumbnail",
-            "/api/books/{book_id}/entries/{number}/pdf", "/api/events/clear", "/api/report/weekly.xlsx"} <= set(spec["paths"])
+            "/api/books/{book_id}/entries/{number}/pdf", "/api/events/clear", "/api/report/weekly.xlsx",
+            "/api/books/{book_id}/strip", "/api/books/{book_id}/start-sheet", "/api/pages/{page_id}/book-page",
+            "/api/pages/{page_id}/drop"} <= set(spec["paths"])
     for path, method, op in operations:
         # Written, not FastAPI's default made of the function name ("Weekly Json").
         assert len(op.get("summary", "").split()) >= 3, (path, method)
@@ -330,6 +333,64 @@ def test_operator_session_in_the_browser(station_book, browser, tmp_path):
     log = daemon.get(f"/api/corrections?book={BOOK}")["corrections"]
     assert [c["action"] for c in log] == ["move_page", "move_page", "pick", "reorder", "accept"]
     assert dialogs == []
+
+
+def test_a_book_captured_by_page_mended_from_its_strip(tmp_path, browser):
+    """Page 3 misread as 4 (a gap at 3, the real page 4 taken for a capture again) and page 2 captured
+    twice; the last page arrives while the operator looks; they state page 3 and drop the double."""
+    daemon = Daemon(tmp_path)
+    book = ByPageBook(tmp_path / "home")
+    _, _, twice, misread, _ = book.run(1, [1, 2, 2, 4, 4])
+    daemon.start()
+    url = f"http://127.0.0.1:{daemon.port}"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    page.goto(f"{url}/#/book/{BOOK}")
+    expect(page.locator("#live")).to_have_class("live on")
+    page.evaluate("window.sameDocument = true")
+    strip_cell = lambda n: page.locator(f'#strip-pages .strip-cell[data-book-page="{n}"]')  # noqa: E731
+    expect(strip_cell(3)).to_have_attribute("data-state", "gap")
+    expect(strip_cell(3)).to_contain_text("chưa chụp / not captured")
+    expect(strip_cell(3).locator(".reasons")).to_contain_text("trang 3 không thấy")
+    expect(strip_cell(4)).to_contain_text("số / nos. 4, 5")
+    expect(strip_cell(1).locator("img.thumb")).to_have_js_property("naturalWidth", 60)
+    expect(page.locator("#breaks .break")).to_have_count(3)
+    expect(page.locator(f'#breaks .break[data-page="{misread}"]')).to_contain_text("Đang giữ lại số / holding back nos. 3")
+    sheet = page.request.get(url + strip_cell(3).locator("a.start-sheet").get_attribute("href"))
+    assert sheet.ok and sheet.headers["content-type"] == "application/pdf"
+    expect(page.locator("#summary")).to_have_attribute("data-done", "4")
+
+    # The last page is captured after a start sheet for it: it lands in the strip live.
+    book.run(5, [5])
+    expect(strip_cell(5)).to_have_attribute("data-state", "filed", timeout=15_000)
+    expect(page.locator("#summary")).to_have_attribute("data-done", "5")
+
+    # "This is page 3" on the misread capture: the gap closes, the real page 4 is filed.
+    item = page.locator(f'#breaks .break[data-page="{misread}"]')
+    item.locator('button[data-action="state"]').click()
+    item.locator('input[name="book_page"]').fill("3")
+    item.locator(".inline-form button[type=submit]").click()
+    expect(page.locator("#flash")).to_contain_text(f"Ảnh {misread} là trang 3")
+    expect(strip_cell(3)).to_have_attribute("data-state", "filed")
+    expect(strip_cell(3)).to_contain_text("đã ghi trang / stated p. 3")
+    expect(page.locator("#breaks .break")).to_have_count(1)
+
+    # Drop the capture taken twice: no break left, every entry done, on the same page.
+    page.locator(f'#breaks .break[data-page="{twice}"] button[data-action="drop"]').click()
+    expect(page.locator("#no-breaks")).to_be_visible()
+    expect(page.locator("#summary")).to_have_attribute("data-done", "6")
+    expect(page.locator("#strip-pages .strip-cell.has-doubt")).to_have_count(0)
+    page.click("header nav a[href='#/']")
+    row = page.locator(f'#books tr[data-book="{BOOK}"]')
+    expect(row.locator(".tag.by-page")).to_have_text("theo trang / by page")
+    expect(row.locator(".tag.breaks")).to_have_count(0)
+    assert page.evaluate("window.sameDocument") is True
+    assert len(dialogs) == 1 and f"Bỏ ảnh {twice}" in dialogs[0]
+    log = daemon.get(f"/api/corrections?book={BOOK}")["corrections"]
+    assert [c["action"] for c in log] == ["state_page", "delete_page"]
+    daemon.proc.send_signal(signal.SIGTERM)
+    assert daemon.proc.wait(timeout=60) in (0, -signal.SIGTERM)
 
 
 def test_device_event_banner_until_cleared(tmp_path, browser):

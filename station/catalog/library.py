@@ -22,7 +22,7 @@ from station.export.naming import NameNotReady, pdf_name
 from station.export.sheets import SheetSpec, render_sheets
 from station.export.workbook import EXPORT_DATE, write_export_workbook
 from station.review.entries import book_facts, entry_state, page_numbers, page_warnings
-from station.review.strip import book_strip
+from station.review.strip import by_page_facts
 
 
 def require_book(session: Session, book_id: str) -> Book:
@@ -185,12 +185,11 @@ def book_report(session: Session, book: Book) -> BookReport:
     count = lambda status: sum(1 for e in entries if e.status == status)  # noqa: E731
     report = BookReport(book.id, len(entries), count("done"), count("missing"), count("doubtful"),
                         sum(e.pages for e in entries), sum(e.pdf_bytes for e in entries), entries, facts.notes())
-    # Only a book with placed scans is looked at again: the others cost no query more.
-    strip = book_strip(session, book) if any(s.placed for e in book.entries for s in e.scans) else None
-    if strip is not None:
+    by_page = by_page_facts(session, book)
+    if by_page is not None:
         report.by_page = True
-        report.breaks = [f"ảnh {b.page_id} ({b.source}): {b.reason}" for b in strip.breaks]
-        report.notes.extend(strip.notes)
+        report.breaks, notes = by_page
+        report.notes.extend(notes)
     return report
 
 

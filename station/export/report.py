@@ -25,6 +25,7 @@ from station.catalog.storage import write_atomic
 from station.config import LoadedConfig
 from station.export.workbook import DATE_FORMAT, DATETIME_FORMAT, _text_cell, _verify_no_formula
 from station.review.entries import EntryState, book_facts, entry_state
+from station.review.strip import by_page_facts
 
 NO_COMMUNE = "(chưa đặt tên xã trong config.yaml / commune not set)"
 
@@ -72,13 +73,16 @@ class BookProgress:
     done_this_week: int
     weeks: list[WeekRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # BookFacts.notes: checks that cannot work, size
+    # Captured by page after start sheets (placed by the register), and where its sequence broke.
+    by_page: bool = False
+    breaks: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"book": self.book, "expected": self.expected, "done": self.done, "missing": self.missing,
                 "doubtful": self.doubtful, "pages": self.pages, "bytes": self.bytes,
                 "last_activity": self.last_activity.isoformat() if self.last_activity else None,
                 "done_this_week": self.done_this_week, "weeks": [w.as_dict() for w in self.weeks],
-                "notes": self.notes}
+                "notes": self.notes, "by_page": self.by_page, "breaks": self.breaks}
 
 
 @dataclass
@@ -147,9 +151,10 @@ def load_books(session: Session, book_id: str | None = None) -> list[Book]:
     return list(session.scalars(query))
 
 
-def progress_of(book: Book, last: datetime | None, today: date
+def progress_of(session: Session, book: Book, last: datetime | None, today: date
                 ) -> tuple[BookProgress, list[date], list[EntryState]]:
-    """One loaded book: its progress, the days its done entries became done, each entry's state."""
+    """One loaded book: its progress, the days its done entries became done, each entry's state. The
+    session is asked again only for a book captured by page (its breaks)."""
     done_days, status, pages, size, states = [], Counter(), 0, 0, []
     facts = book_facts(book)
     for entry in book.entries:
@@ -165,13 +170,18 @@ def progress_of(book: Book, last: datetime | None, today: date
     weeks = _week_rows(done_days, expected, min(done_days, default=None), today)
     progress = BookProgress(book.id, expected, status["done"], status["missing"], status["doubtful"], pages, size,
                             last, weeks[-1].done, weeks, facts.notes())
+    by_page = by_page_facts(session, book)
+    if by_page is not None:
+        progress.by_page = True
+        progress.breaks, notes = by_page
+        progress.notes.extend(notes)
     return progress, done_days, states
 
 
 def _collect(session: Session, book_id: str | None, today: date) -> list[tuple[BookProgress, list[date]]]:
     """Each book's progress with the days its done entries became done."""
     activity = last_activity(session, book_id)
-    return [progress_of(book, activity.get(book.id), today)[:2] for book in load_books(session, book_id)]
+    return [progress_of(session, book, activity.get(book.id), today)[:2] for book in load_books(session, book_id)]
 
 
 def today_here() -> date:

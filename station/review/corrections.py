@@ -62,6 +62,11 @@ def _run_page(session: Session, page_id: int) -> tuple[Page, str]:
     return page, found[0]
 
 
+def by_page_book(session: Session, page_id: int) -> str:
+    """The book a capture belongs to, refused for a page of no book captured by page."""
+    return _run_page(session, page_id)[1]
+
+
 def _check_version(entry: Entry, expected: int | None) -> None:
     if expected is not None and entry.version != expected:
         raise Conflict(f"Sổ {entry.book_id} số {entry.number} vừa được sửa bởi người khác (phiên bản "

@@ -49,6 +49,12 @@ class StripBreak:
     expected: int
     found: int | None
     reason: str
+    # The registrations it still holds back (their doubt is its reason): none for a capture dropped from
+    # the sequence, nor once the pages it missed were captured in a later run.
+    withholds: list[int] = field(default_factory=list)
+
+    def said(self) -> str:
+        return f"ảnh {self.page_id} ({self.source}): {self.reason}"
 
 
 @dataclass
@@ -100,10 +106,21 @@ def book_strip(session: Session, book: Book) -> BookStrip | None:
                             "bỏ: chụp lại hoặc lật ngược / dropped: captured again or turned back" if page.id in dropped
                             else "đã có bản chụp sau thay thế / replaced by a later capture")
                for page in pages.values() if page.id not in filed]
-    breaks = [StripBreak(b.key, source(pages[b.key]), b.expected, b.found, b.reason) for b in placement.breaks]
+    breaks = [StripBreak(b.key, source(pages[b.key]), b.expected, b.found, b.reason,
+                         sorted(n for n, why in placement.doubtful.items() if why == b.reason))
+              for b in placement.breaks]
     runs = _runs(session, pages)
     notes = [UNCONFIRMED] if pages and not placement.confirmed_pages else []
     return BookStrip(book.id, runs, strip, breaks, unfiled, placement.confirmed_pages, notes)
+
+
+def by_page_facts(session: Session, book: Book) -> tuple[list[str], list[str]] | None:
+    """(its breaks, its notes) for a book captured by page, None for any other. Looked for only when a
+    scan of the book was placed by page, which its loaded entries tell: other books cost no query."""
+    if not any(s.placed for e in book.entries for s in e.scans):
+        return None
+    strip = book_strip(session, book)
+    return None if strip is None else ([b.said() for b in strip.breaks], strip.notes)
 
 
 def _runs(session: Session, pages: dict[int, Page]) -> list[dict]:

@@ -21,7 +21,7 @@ from station.capture.daemon import Station
 from station.errors import ConfigError
 from station.web.deps import authorised, session_cookie
 from station.web.routes import (books, corrections, dashboard, docs, entries, events, jobs, live, pages, report,
-                                status)
+                                status, strip)
 from station.web.schemas import API_VERSION
 
 
@@ -67,7 +67,7 @@ def create_app(station: Station, token: str | None) -> FastAPI:
     app.include_router(docs.router)
     api = APIRouter(prefix="/api", dependencies=[Depends(authorised)])
     # Listed in /docs in this order.
-    for resource in (status, books, entries, pages, events, jobs, corrections, report, live):
+    for resource in (status, books, strip, entries, pages, events, jobs, corrections, report, live):
         api.include_router(resource.router)
     app.include_router(api)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")

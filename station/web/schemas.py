@@ -21,6 +21,11 @@ class BookSummary(BaseModel):
     notes: list[str] = Field(default_factory=list, description=(
         "What the operator must know about the whole book: a check that cannot work for it (the number "
         "cross-check on a form OCR does not read), pages over the size cap."))
+    by_page: bool = Field(False, description="Captured page by page after book-start sheets, its pages placed "
+                          "by the register (theo trang / by page).")
+    breaks: list[str] = Field(default_factory=list, description=(
+        "A book captured by page: where its sequence of pages broke (a page turn missed, a page captured "
+        "twice…), each naming the capture and why; `GET /api/books/{id}/strip` shows them in place."))
 
 
 class PageInfo(BaseModel):
@@ -67,3 +72,51 @@ class EntryDetail(BaseModel):
 
 
 PDF_ANSWER = {200: {"content": {"application/pdf": {}}, "description": "A PDF file."}}
+
+
+class StripRun(BaseModel):
+    sheet: int = Field(description="Page id of the book-start sheet.")
+    start_page: int = Field(description="The book page the sheet names: the captures after it are that page on.")
+    captures: int
+
+
+class StripPage(BaseModel):
+    book_page: int
+    page_id: int | None = Field(description="The capture filed at this book page; null: not captured.")
+    source: str | None = Field(description="The capture's file name.")
+    blank: bool
+    unreadable: bool = Field(description="The capture could not be read: the page needs capturing again.")
+    printed_page: int | None = Field(description="The page number read on the capture.")
+    stated_page: int | None = Field(description="The book page the operator stated for the capture.")
+    numbers_read: list[int] = Field(description="Registration numbers read on the capture.")
+    registrations: list[int] = Field(description="The register's registrations standing on this page (trangSo).")
+    doubt: str | None = Field(description="Why this page's registrations are withheld, if they are.")
+
+
+class StripBreak(BaseModel):
+    page_id: int = Field(description="The capture where the sequence stopped fitting.")
+    source: str
+    expected: int = Field(description="The book page it should have been.")
+    found: int | None = Field(description="The book page it says it is (null: the same picture again).")
+    reason: str
+    withholds: list[int] = Field(description="Registrations this break still holds back: none for a dropped "
+                                             "capture, nor once the missing page was captured.")
+
+
+class StripCapture(BaseModel):
+    page_id: int
+    source: str
+    why: str = Field(description="Why the capture is filed at no book page (dropped, replaced).")
+
+
+class BookStripAnswer(BaseModel):
+    """A book as the strip of its pages. A book without a book-start sheet answers `by_page: false`,
+    everything else empty, and a note saying how to start one."""
+    book: str
+    by_page: bool = Field(description="false: the book was not captured by page (no book-start sheet).")
+    runs: list[StripRun] = Field(description="Each book-start sheet and how many captures followed it.")
+    pages: list[StripPage] = Field(description="Every book page from 1 to the last the register or a capture gives.")
+    breaks: list[StripBreak]
+    unfiled: list[StripCapture] = Field(description="Captures of the book filed at no page.")
+    confirmed_pages: int = Field(description="Captures whose own page number or registrations proved their place.")
+    notes: list[str] = Field(default_factory=list)

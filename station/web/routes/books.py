@@ -47,8 +47,8 @@ class BookDetail(BookSummary):
 
 def book_detail(session, book: Book) -> dict:
     (loaded,) = report.load_books(session, book.id)
-    progress, _, states = report.progress_of(loaded, report.last_activity(session, book.id).get(book.id),
-                                             report.today_here())
+    progress, _, states = report.progress_of(session, loaded,
+                                             report.last_activity(session, book.id).get(book.id), report.today_here())
     cells = []
     for entry, state in zip(loaded.entries, states):
         # A rescanned entry counts no scan until the operator picks: show the newest one's pages.

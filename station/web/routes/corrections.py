@@ -1,5 +1,6 @@
 """The operator's corrections (move, share, delete, reorder, accept, pick), each refused if the entry
-changed since the operator looked at it, and their audit log."""
+changed since the operator looked at it; the mends of a book captured by page (state a capture's book
+page, drop a capture), answered with the book's strip; and their audit log."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,13 +12,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from station.capture.daemon import Station
+from pipeline.separator import MAX_BOOK_PAGE
 from station.catalog.books import BookId
-from station.catalog.models import Correction, entry_by_number
+from station.catalog.models import Book, Correction, entry_by_number
 from station.errors import StationError
-from station.review.corrections import Conflict, CorrectionError, Corrections, NotFound
+from station.review.corrections import Conflict, CorrectionError, Corrections, NotFound, by_page_book
 from station.web.deps import CurrentStation
 from station.web.lookups import entry_answer
-from station.web.schemas import EntryDetail
+from station.web.routes.strip import strip_answer
+from station.web.schemas import BookStripAnswer, EntryDetail
 
 router = APIRouter(tags=["corrections"])
 
@@ -54,6 +57,19 @@ class AcceptRequest(BaseModel):
 class PickRequest(BaseModel):
     scan: int = Field(..., description="Id of the scan that counts.")
     version: int | None = None
+
+
+class BookPageRequest(BaseModel):
+    book_page: int | None = Field(..., ge=1, le=MAX_BOOK_PAGE, description=(
+        "The book page the capture is (the operator looked): it outranks what was read, the captures "
+        "after it follow. null takes back what was stated."))
+    book: str | None = Field(None, max_length=20, description="The book the capture was seen in; refused "
+                             "(409) if it is not that book's.")
+
+
+class DropRequest(BaseModel):
+    book: str | None = Field(None, max_length=20, description="The book the capture was seen in; refused "
+                             "(409) if it is not that book's.")
 
 
 class DeleteAnswer(BaseModel):
@@ -141,6 +157,45 @@ def delete(page_id: int, request: Request, station: CurrentStation, body: Delete
         except CorrectionError as exc:
             raise HTTPException(exc.status, exc.message) from None
         return {"page": page_id, "deleted": True}
+
+
+strip_answers = {400: {"description": "Not a capture of a book captured by page, or already dropped; "
+                                   "nothing changed."},
+                 404: {"description": "Unknown page."},
+                 409: {"description": "The capture is not of the book named in the request."}}
+
+
+def run_strip_mend(station: Station, request: Request, page_id: int, seen_in: str | None, action) -> dict:
+    """A mend of a book captured by page; answers the book's strip as it is after it."""
+    with station.sessions() as session:
+        try:
+            book_id = by_page_book(session, page_id)
+            if seen_in is not None and str(BookId.parse(seen_in)) != book_id:
+                raise Conflict(f"Ảnh {page_id} thuộc sổ {book_id}, không phải sổ {seen_in}: tải lại "
+                               "/ the capture is not of that book, reload.")
+            action(corrections(station, session, request))
+        except CorrectionError as exc:
+            raise HTTPException(exc.status, exc.message) from None
+        except StationError as exc:
+            raise HTTPException(404, exc.message) from None
+        return strip_answer(session, session.get(Book, book_id))
+
+
+@router.post("/pages/{page_id}/book-page", summary="A capture of a book captured by page is this book page",
+             description="The operator's word on where a capture stands in its book (a page number misread, "
+                         "a page turn gone wrong); the book's pages are placed again. `book_page: null` takes "
+                         "the statement back.", response_model=BookStripAnswer, responses=strip_answers)
+def state_book_page(page_id: int, body: BookPageRequest, request: Request, station: CurrentStation) -> dict:
+    return run_strip_mend(station, request, page_id, body.book,
+                          lambda c: c.state_page(page_id, body.book_page))
+
+
+@router.post("/pages/{page_id}/drop", summary="Drop a capture of a book captured by page (captured twice…)",
+             description="The capture leaves its book's sequence and every PDF (kept in the catalog); the "
+                         "book's pages are placed again without it.",
+             response_model=BookStripAnswer, responses=strip_answers)
+def drop_capture(page_id: int, request: Request, station: CurrentStation, body: DropRequest | None = None) -> dict:
+    return run_strip_mend(station, request, page_id, body.book if body else None, lambda c: c.delete_page(page_id))
 
 
 @router.post("/books/{book_id}/entries/{number}/reorder", summary="Put an entry's pages in a new order",

@@ -114,7 +114,8 @@ views.books = {
     const rows = data.books.map(b => h("tr", {class: "row-link", dataset: {book: b.book},
                                                onclick: () => { location.hash = bookHref(b.book); }},
       h("td", {}, h("a", {href: bookHref(b.book)}, b.book),
-        (b.notes || []).length ? h("span", {class: "book-note", title: b.notes.join("\n")}, " ⚠") : null),
+        (b.notes || []).length ? h("span", {class: "book-note", title: b.notes.join("\n")}, " ⚠") : null,
+        byPageTags(b)),
       h("td", {}, progressBar(b)),
       h("td", {class: "num doubtful-count"}, b.doubtful),
       h("td", {class: "num missing-count"}, b.missing),
@@ -140,10 +141,23 @@ views.books = {
   },
 };
 
+function byPageTags(b) {
+  if (!b.by_page) return null;
+  const breaks = b.breaks || [];
+  return [h("span", {class: "tag by-page"}, "theo trang / by page"),
+    breaks.length ? h("span", {class: "tag breaks", title: breaks.join("\n"), dataset: {breaks: breaks.length}},
+                      `${breaks.length} chỗ đứt / breaks`) : null];
+}
+
 // --- one book ----------------------------------------------------------------------------------
 views.book = {
   title: r => `Sổ ${r.book}`,
-  load: r => api(`/api/books/${enc(r.book)}`),
+  async load(r) {
+    const book = await api(`/api/books/${enc(r.book)}`);
+    // A book captured by page (strip.js): the strip of its pages too.
+    if (book.by_page) book.strip = await api(`/api/books/${enc(r.book)}/strip`);
+    return book;
+  },
   render(r, b) {
     const filter = state.filter[b.book] || "all";
     const missing = b.entries.filter(e => e.status === "missing").map(e => e.number);
@@ -160,7 +174,7 @@ views.book = {
       onclick: () => { state.filter[b.book] = key; rerender(); }}, label);
     return h("div", {},
       h("p", {class: "no-print"}, h("a", {href: "#/"}, "← Các sổ / books")),
-      h("div", {class: "entry-head"}, h("h1", {}, `Sổ ${b.book}`), progressBar(b)),
+      h("div", {class: "entry-head"}, h("h1", {}, `Sổ ${b.book}`), progressBar(b), byPageTags(b)),
       h("p", {id: "summary", dataset: {done: b.done, missing: b.missing, doubtful: b.doubtful}},
         `${b.done} xong · ${b.missing} thiếu · ${b.doubtful} cần kiểm tra · ${b.pages} trang · ${mb(b.bytes)} MB` +
         ` · hoạt động gần nhất / last activity: ${when(b.last_activity)}`),
@@ -169,12 +183,15 @@ views.book = {
         h("a", {class: "button", href: `${bookHref(b.book)}/todo`, id: "todo-link"},
           `In danh sách cần quét (${missing.length}) / print to-do`),
         h("a", {class: "button", href: `#/report?book=${enc(b.book)}`}, "Báo cáo tuần / weekly report")),
+      b.strip ? stripSection(b) : null,
       h("div", {class: "filters legend"}, filterButton("all", "Tất cả / all"), filterButton("missing", STATUS.missing),
         filterButton("doubtful", STATUS.doubtful), filterButton("done", STATUS.done)),
       h("div", {class: "grid", id: "grid"}, cells),
       h("h2", {}, `Còn thiếu / missing (${missing.length})`),
       h("p", {id: "missing-list"}, missing.length ? ranges(missing).replaceAll(",", ", ") : "Không còn số nào thiếu / none."));
   },
+  // A book page being stated in the strip: a live redraw would throw it away.
+  editing() { return document.querySelector("#view .inline-form") !== null; },
 };
 
 // --- the printable to-do -----------------------------------------------------------------------
