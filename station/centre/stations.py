@@ -32,7 +32,7 @@ def register(session: Session, name: str) -> str:
 
 def _duplicate(existing: Station | None) -> CentreError:
     name = existing.name if existing else "?"
-    revoked = (f" (đã thu hồi lúc {existing.revoked_at:%Y-%m-%d %H:%M} / revoked)"
+    revoked = (f" (đã thu hồi lúc {existing.revoked_at.astimezone():%Y-%m-%d %H:%M} / revoked)"
                if existing is not None and existing.revoked_at else "")
     return CentreError(f"Trạm {name} đã được đăng ký{revoked} / station {name} is already registered: "
                        "choose another name (its scans stay under the old one).")
