@@ -678,3 +678,99 @@ def verify(obj: Context, target: Path, profile, as_json):
     if not report.ok:
         raise VerifyError(f"{report.source}: bản xuất có {len(report.problems)} lỗi, xem các dòng trên "
                           f"/ export has {len(report.problems)} problems, see the lines above.")
+
+
+# The province centre (station/centre). Imported inside its commands only: a station never needs
+# PostgreSQL, nor loads the centre's code (tests/test_layers.py).
+@main.group()
+def centre():
+    """Trung tâm tỉnh / the province centre: its server and the stations' tokens (PostgreSQL)."""
+
+
+def _database_option(command):
+    return click.option(
+        "--database", envvar="CENTRE_DATABASE", required=True, metavar="URL",
+        help="The centre's PostgreSQL, postgresql://USER:PASSWORD@HOST:PORT/DATABASE (or the CENTRE_DATABASE "
+             "environment variable, which keeps the password out of the process list).")(command)
+
+
+@centre.command("serve")
+@_database_option
+@click.option("--store", envvar="CENTRE_STORE", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the centre's files (PDFs, page images, registers), kept by SHA-256.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8780, show_default=True, type=click.IntRange(1, 65535))
+def centre_serve(database, store, host, port):
+    """Chạy trung tâm tỉnh / run the province centre: the stations' API under /api/ (a token each)."""
+    import os
+
+    from station.centre.app import create_app, is_loopback, serve
+    from station.centre.catalog import open_centre
+    from station.centre.store import DiskStore
+    os.umask(0o077)                  # citizens' data: whatever the centre writes is its user's alone
+    app = create_app(open_centre(database), DiskStore(store))
+    if not is_loopback(host):
+        click.echo("Cảnh báo / warning: HTTP không mã hóa ra ngoài máy này; đặt trung tâm sau một proxy TLS "
+                   "(nginx, caddy) / plain HTTP beyond this machine: put the centre behind a TLS proxy.", err=True)
+    serve(app, host, port, on_started=lambda: click.echo(
+        f"Trung tâm tỉnh đang chạy / province centre listening: http://{host}:{port}/api/ (Ctrl-C để dừng / to stop)"))
+
+
+@centre.group("token")
+def centre_token():
+    """Mã truy cập của trạm / station tokens: add, revoke, list."""
+
+
+@centre_token.command("add")
+@click.argument("name")
+@_database_option
+def centre_token_add(name, database):
+    """Đăng ký một trạm, in mã truy cập của nó / register a station and print its token (last line)."""
+    from station.centre import stations
+    from station.centre.catalog import open_centre
+    with open_centre(database)() as session:
+        token = stations.register(session, name)
+    click.echo(f"Đã đăng ký trạm {name}. Mã truy cập chỉ hiện một lần này: ghi vào cấu hình của trạm / station "
+               "registered. The token is shown only this once: put it in the station's configuration.")
+    click.echo(token)
+
+
+@centre_token.command("revoke")
+@click.argument("name")
+@_database_option
+def centre_token_revoke(name, database):
+    """Thu hồi mã của một trạm / revoke a station's token: the centre refuses it from now on."""
+    from station.centre import stations
+    from station.centre.catalog import open_centre
+    with open_centre(database)() as session:
+        station, now = stations.revoke(session, name)
+    if now:
+        click.echo(f"Đã thu hồi mã của trạm {name}: trạm không gửi được nữa / token revoked: the station can no "
+                   "longer send.")
+    else:
+        click.echo(f"Mã của trạm {name} đã bị thu hồi từ {station.revoked_at.astimezone():%Y-%m-%d %H:%M} / "
+                   "already revoked.")
+
+
+@centre_token.command("list")
+@_database_option
+def centre_token_list(database):
+    """Liệt kê các trạm / list the stations: active or revoked, last contact (never their tokens)."""
+    from station.centre import stations
+    from station.centre.catalog import open_centre
+    with open_centre(database)() as session:
+        known = stations.all_stations(session)
+    if not known:
+        click.echo("Chưa có trạm nào / no stations yet: `station centre token add NAME`.")
+        return
+
+    def when(moment):
+        return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment else "-"    # this machine's time
+
+    rows = [("trạm / station", "trạng thái / state", "đăng ký / added", "liên lạc cuối / last contact",
+             "mã / token id")]
+    rows += [(s.name, f"thu hồi / revoked {when(s.revoked_at)}" if s.revoked_at else "hoạt động / active",
+              when(s.created_at), when(s.last_contact), s.token_id) for s in known]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

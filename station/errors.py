@@ -61,3 +61,9 @@ class ProcessingError(StationError):
 class DiskFullError(StationError):
     """The station home's disk is full: nothing taken is lost; free space and run again."""
     exit_code = 13
+
+
+class CentreError(StationError):
+    """The province centre cannot go on: its database, its file store, a station's name or token.
+    Says which, and what to do."""
+    exit_code = 14

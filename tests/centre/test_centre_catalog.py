@@ -1,0 +1,66 @@
+"""The centre's catalog on a real PostgreSQL: an empty database is brought to the head revision with the
+models' schema, and what two stations send can never collide."""
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, make_url
+from sqlalchemy.exc import IntegrityError
+
+from station.catalog.models import Verdict
+from station.centre import migrate
+from station.centre.catalog import Book, CentreBase, Entry, Page, Scan, Station, open_centre
+from station.errors import CentreError
+from tests.centre.conftest import free_port
+
+
+def test_empty_database_is_brought_to_head_with_the_models_schema(centre_url):
+    sessions = open_centre(centre_url)
+    engine = sessions.kw["bind"]
+    assert migrate.revision(engine) == migrate.head()
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), CentreBase.metadata) == []
+        tables = set(inspect(connection).get_table_names())
+    assert {"stations", "blobs", "station_blobs", "books", "entries", "entry_states", "scans", "pages",
+            "scan_pages", "pdfs", "corrections", "alembic_version"} == tables
+    # Opening again changes nothing.
+    assert migrate.revision(open_centre(centre_url).kw["bind"]) == migrate.head()
+
+
+def test_only_postgresql_and_a_reachable_one(tmp_path, centre_url):
+    with pytest.raises(CentreError, match="needs PostgreSQL"):
+        open_centre(f"sqlite:///{tmp_path / 'centre.sqlite'}")
+    with pytest.raises(CentreError, match="not a database URL"):
+        open_centre("centre-db")
+    url = make_url(centre_url)
+    nobody_listens = url.set(drivername="postgresql", port=free_port())
+    with pytest.raises(CentreError, match="cannot reach") as refused:
+        open_centre(nobody_listens.render_as_string(hide_password=False))
+    assert url.password not in refused.value.message and "***" in refused.value.message
+
+
+def test_two_stations_never_collide_and_an_entry_has_one_pick(centre_url):
+    sessions = open_centre(centre_url)
+    with sessions() as session:
+        a, b = (Station(name=n, token_id=n * 6, token_hash="x") for n in ("aa", "bb"))
+        book = Book(code="KS.2017.01", book_type="KS", year=2017, volume=1)
+        entry = Entry(book=book, number=5)
+        session.add_all([a, b, entry])
+        session.flush()
+        # The same local ids on two stations are two rows; the same entry scanned on both is two scans.
+        session.add_all([Page(station_id=s.id, local_id=1, verdict=Verdict.content) for s in (a, b)])
+        session.add_all([Scan(station_id=s.id, local_id=1, entry_id=entry.id, picked=s is a) for s in (a, b)])
+        session.commit()
+        session.add(Page(station_id=a.id, local_id=1, verdict=Verdict.blank))
+        with pytest.raises(IntegrityError, match="uq_pages_station_id_local_id"):
+            session.commit()
+        session.rollback()
+        session.add(Scan(station_id=b.id, local_id=2, entry_id=entry.id, picked=True))
+        with pytest.raises(IntegrityError, match="ux_scans_one_pick_per_entry"):
+            session.commit()
+        session.rollback()
+        # One book per commune and code: another commune's KS.2017.01 is another book.
+        session.add(Book(commune="Xã Hải Lăng", code="KS.2017.01", book_type="KS", year=2017, volume=1))
+        session.commit()
+        session.add(Book(commune="Xã Hải Lăng", code="KS.2017.01", book_type="KS", year=2017, volume=1))
+        with pytest.raises(IntegrityError, match="uq_books_commune_code"):
+            session.commit()
