@@ -144,6 +144,7 @@ def run(books: list[str], dpi: int, workers: int, cache: Path | None = None) -> 
                     counts["missed"] += 1
                     counts["missed_harmless"] += wrong == 0
     stats["seconds"] = round(time.perf_counter() - started, 1)
+    stats["cached"] = bool(cache)
     return {"stats": stats, "faults": per_kind}
 
 
@@ -151,7 +152,8 @@ def report(name: str, books: list[str], result: dict) -> str:
     s, faults = result["stats"], result["faults"]
     lines = [f"### {name}: {', '.join(books)}", "",
              f"{s['books']} books, {s['pages']} pages, {s['registrations']} registrations; {s['seconds']} s "
-             "(rendering, two captures a page through the pipeline with OCR, placements).", "",
+             + ("(placements over cached reads)." if s["cached"] else
+                "(rendering, two captures a page through the pipeline with OCR, placements)."), "",
              f"- Clean books: {s['filed']} of {s['registrations']} registrations filed, {s['wrong']} wrong, "
              f"{s['doubtful']} withheld; **{s['clean_breaks']} false breaks**; "
              f"{s['clean_confirmed']} of {s['pages']} pages confirmed their own place.",
