@@ -1068,7 +1068,7 @@ def write_register_xlsx(path: str | Path, entries: list[EntryInfo], *, with_stt:
                         date_style: str = "dotted", pages: dict[int, int] | None = None) -> None:
     """The book's Excel register: one header row of machine codes (optional leading STT), one row
     per entry. date_style: "dotted" dd.mm.yyyy text, "slashed" dd/mm/yyyy text, "excel" real date.
-    `pages`: each registration's book page (trangSo); by default its row's."""
+    `pages`: each registration's book page (trangSo), none for one missing from it; by default its row's."""
     import openpyxl
     if date_style not in ("dotted", "slashed", "excel"):
         raise ValueError(f"date_style {date_style!r}")
@@ -1089,7 +1089,7 @@ def write_register_xlsx(path: str | Path, entries: list[EntryInfo], *, with_stt:
         det = entry_details(e)
         row = {
             "so": e.number, "quyenSo": f"{e.volume:02d}/{e.year}",
-            "trangSo": pages[e.number] if pages else i + 1,
+            "trangSo": pages.get(e.number) if pages else i + 1,
             "ngayDangKy": date_cell(e.reg_date), "loaiDangKy": det["reg_kind"],
             "noiDangKy": det["reg_place"], "nguoiKy": det["signer"],
             "chucVuNguoiKy": det["signer_title"], "nguoiThucHien": det["officer"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from bench import bound_book
+from bench import bound_book, corpus
 from station.catalog.models import Capture, Entry, Page, Scan, ScanPage, open_catalog
 from station.errors import IncompleteBookError
 from tests.helpers import run_cli
@@ -184,3 +185,39 @@ def test_a_by_page_batch_killed_midway_resumes_to_the_same_placement(clean, tmp_
     assert (status["done"], status["doubtful"], status["breaks"]) == (45, 0, []), status
     assert _filed_pages(home, book, _truth_pages(truth)) == {e.number: _own_pages(book, e.number)
                                                              for e in book.entries}
+
+
+def test_a_loose_sheet_with_its_own_separator_inside_a_bound_book(tmp_path):
+    """Start sheet, pages 1-5, an entry separator and the loose sheet of a registration the ledger does
+    not hold, a start sheet for page 6, pages 6-14: one batch, every registration in its place."""
+    book = bound_book.make_book(PRINTED, 14, SEED)
+    loose = corpus.EntryInfo("KS", 2015, 6, 46, book.entries[-1].reg_date, "Lê Thị Lan")
+    home = tmp_path / "home"
+    corpus.write_register_xlsx(tmp_path / "register.xlsx", [*book.entries, loose], pages=book.page_of)
+    run_cli(home, "book", "add", book.book_id, "--register", tmp_path / "register.xlsx")
+    for start in (1, 6):
+        run_cli(home, "separators", book.book_id, "--start-page", start, "-o", tmp_path / f"start-{start}.pdf")
+    run_cli(home, "separators", book.book_id, "--entries", "46", "-o", tmp_path / "loose.pdf")
+    first = bound_book.BoundBook(book.book_id, book.entries, book.page_of, 5, book.blank, book.style, book.size_mm)
+    parts = [bound_book.write_capture_set(tmp_path / "a", first, SEED, sheet_pdf=tmp_path / "start-1.pdf"),
+             None,
+             bound_book.write_capture_set(tmp_path / "c", book, SEED, start_page=6, sheet_pdf=tmp_path / "start-6.pdf")]
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    names = [tmp_path / "a" / t["file"] for t in parts[0]]
+    with pymupdf.open(tmp_path / "loose.pdf") as sheets:
+        corpus.save_image(tmp_path / "loose-sheet.jpg", corpus.raster(sheets[0], 200), 200)
+    corpus.save_image(tmp_path / "loose-page.jpg", corpus.render_register_page(loose, 1, 200, SEED), 200)
+    names += [tmp_path / "loose-sheet.jpg", tmp_path / "loose-page.jpg"]
+    names += [tmp_path / "c" / t["file"] for t in parts[2]]
+    for i, path in enumerate(names):
+        shutil.copy(path, batch / f"{i:04d}.jpg")
+    run_cli(home, "process", batch, "--paper", book.paper)
+    status = json.loads(run_cli(home, "status", book.book_id, "--json").output)["books"][0]
+    assert (status["done"], status["doubtful"], status["missing"], status["breaks"]) == (46, 0, 0, []), status
+    truths = {f"1/{i:04d}.jpg": t["book_page"] for i, t in enumerate(parts[0]) if t["book_page"]}
+    offset = len(parts[0]) + 2
+    truths.update({f"1/{i + offset:04d}.jpg": t["book_page"] for i, t in enumerate(parts[2]) if t["book_page"]})
+    assert _filed_pages(home, book, truths) == {e.number: _own_pages(book, e.number) for e in book.entries}
+    entry = json.loads(run_cli(home, "entry", "show", book.book_id, 46, "--json").output)
+    assert entry["status"] == "done" and len(entry["scans"]) == 1

@@ -86,7 +86,9 @@ def place_book(session: Session, home: Path, book_id: str, batch_id: int) -> set
     for entry in book.entries:
         scan = placed.get(entry.id)
         keys = placement.pages_of.get(entry.number)
-        doubt = placement.doubtful.get(entry.number) or (UNPLACED if entry.number in placement.unplaced else None)
+        doubt = placement.doubtful.get(entry.number)
+        if entry.number in placement.unplaced and not any(not s.placed for s in entry.scans):
+            doubt = UNPLACED     # none of the book's pages is its, and no separator of its own came
         if keys is None and doubt is None:
             if scan is not None:          # its pages are no longer all there (a capture dropped...)
                 _remove(session, home, entry, scan)
