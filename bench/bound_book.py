@@ -35,6 +35,7 @@ class BoundBook:
     blank: frozenset[int]            # book pages the clerk left blank
     style: layouts.LedgerStyle
     size_mm: tuple[float, float]     # the book's paper (A4 or A3 portrait)
+    kind: str = "ledger"             # "ledger" (rows), or "forms": one registration a form, 1-2 pages each
 
     @property
     def paper(self) -> str:
@@ -44,11 +45,14 @@ class BoundBook:
         return [n for n, p in self.page_of.items() if p == page]
 
 
-def make_book(book_id: str, pages: int, seed: int, blank_rate: float = 0.08) -> BoundBook:
+def make_book(book_id: str, pages: int, seed: int, blank_rate: float = 0.08, kind: str = "ledger") -> BoundBook:
     """A ledger of `pages` pages, two to five registrations on each page that is not left blank
-    (never the first or the last)."""
+    (never the first or the last); or a book of forms: one registration a form of one or two pages
+    ("Số: N" on its first page only, the second a continuation), no page numbers, no blank pages."""
     book_type, year, volume = book_id.split(".")
     rr = corpus.seeded_random("bound-book", book_id, pages, seed)
+    if kind == "forms":
+        return _forms_book(book_id, pages, seed, rr)
     blank = frozenset(p for p in range(2, pages) if rr.random() < blank_rate)
     counts = {p: rr.randint(2, layouts.LEDGER_MAX_ROWS) for p in range(1, pages + 1) if p not in blank}
     entries = corpus.make_entries(book_type, int(year), int(volume), sum(counts.values()), seed=seed)
@@ -61,8 +65,24 @@ def make_book(book_id: str, pages: int, seed: int, blank_rate: float = 0.08) -> 
     return BoundBook(book_id, entries, page_of, pages, blank, layouts.ledger_style(entries[0]), size)
 
 
+def _forms_book(book_id: str, pages: int, seed: int, rr) -> BoundBook:
+    book_type, year, volume = book_id.split(".")
+    firsts, page = [], 1
+    while page <= pages:
+        firsts.append(page)
+        page += 1 if page == pages or rr.random() < 0.6 else 2
+    entries = corpus.make_entries(book_type, int(year), int(volume), len(firsts), seed=seed)
+    page_of = {e.number: first for e, first in zip(entries, firsts)}
+    style = layouts.LedgerStyle(True, None, ("Số",), True)
+    return BoundBook(book_id, entries, page_of, pages, frozenset(), style, layouts.A4_PORTRAIT, "forms")
+
+
 def render_page(book: BoundBook, page: int, dpi: int, seed: int) -> np.ndarray:
     """Book page `page` as printed and written, before any capture fault."""
+    if book.kind == "forms":
+        number, first = max(((n, p) for n, p in book.page_of.items() if p <= page), key=lambda item: item[1])
+        entry = next(e for e in book.entries if e.number == number)
+        return corpus.render_register_page(entry, page - first + 1, dpi, seed)
     if page in book.blank:
         blank = corpus.render_blank_page(dpi, seed)
         size = tuple(round(mm / 25.4 * dpi) for mm in book.size_mm)

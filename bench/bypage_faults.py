@@ -2,7 +2,8 @@
 false breaks on clean books, sheets printed.
 
 Each book (bench/bound_book.py: ledgers of 14 pages, 2-5 registrations a page, page numbers printed at
-the top, the foot or nowhere, row numbers printed or handwritten, some pages left blank) has every page
+the top, the foot or nowhere, row numbers printed or handwritten, some pages left blank; or books of
+one-registration forms of one or two pages, "Số: N" on the first, nothing on the second) has every page
 rendered and captured twice (two independent flatbed captures), each capture through the pipeline as the
 station runs it (profile ministry-color: registration and page numbers read). What was read then goes
 through the placement (station/capture/bypage.py) for the clean sequence and for every fault at every
@@ -11,7 +12,8 @@ page: a missed turn, a page captured twice, two pages stuck, a page turned back.
     OMP_THREAD_LIMIT=1 python -m bench.bypage_faults [--books tune|held|all] [--dpi 200] [--workers 2]
                                                      [--cache DIR]
 
-Tuning books: KS.2015.01-06 (what the rules were looked at against); held-out: KS.2016.01-06.
+Tuning books: KS.2015.01-06 ledgers, 07-08 forms (what the rules were looked at against); held-out:
+KS.2016.01-06 ledgers, 07-08 forms.
 Figures (per book set): registrations filed, filed WRONG (goal 0), withheld as doubtful; faults caught at
 their page / caught later / missed; breaks on clean books (goal 0); sheets: one start sheet a book
 against one separator per registration (or one shared sheet per page holding several).
@@ -35,8 +37,9 @@ from pipeline.page import process_capture  # noqa: E402
 from pipeline.settings import PageSettings  # noqa: E402
 from station.capture import bypage  # noqa: E402
 
-TUNE = [f"KS.2015.{v:02d}" for v in range(1, 7)]
-HELD = [f"KS.2016.{v:02d}" for v in range(1, 7)]
+# (book, kind): ledgers of rows, and books of one-registration forms of one or two pages.
+TUNE = [(f"KS.2015.{v:02d}", "ledger") for v in range(1, 7)] + [("KS.2015.07", "forms"), ("KS.2015.08", "forms")]
+HELD = [(f"KS.2016.{v:02d}", "ledger") for v in range(1, 7)] + [("KS.2016.07", "forms"), ("KS.2016.08", "forms")]
 PAGES = 14
 SEED = 3
 
@@ -87,14 +90,14 @@ def _fault_key(order: list[tuple[int, bool]], fault: str, at: int) -> int:
     return len(order)
 
 
-def run(books: list[str], dpi: int, workers: int, cache: Path | None = None) -> dict:
+def run(books: list[tuple[str, str]], dpi: int, workers: int, cache: Path | None = None) -> dict:
     stats = Counter()
     per_kind: dict[str, Counter] = {kind: Counter() for kind in bound_book.FAULTS}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(workers) as pool:
-        for book_id in books:
-            book = bound_book.make_book(book_id, PAGES, SEED)
-            cached = cache / f"{book_id}-{dpi}.json" if cache else None
+        for book_id, kind in books:
+            book = bound_book.make_book(book_id, PAGES, SEED, kind=kind)
+            cached = cache / f"{book_id}-{kind}-{dpi}.json" if cache else None
             if cached and cached.exists():
                 reads = {tuple(map(int, k.split(","))): {**v, "numbers": tuple(v["numbers"])}
                          for k, v in json.loads(cached.read_text()).items()}
@@ -148,9 +151,9 @@ def run(books: list[str], dpi: int, workers: int, cache: Path | None = None) -> 
     return {"stats": stats, "faults": per_kind}
 
 
-def report(name: str, books: list[str], result: dict) -> str:
+def report(name: str, books: list[tuple[str, str]], result: dict) -> str:
     s, faults = result["stats"], result["faults"]
-    lines = [f"### {name}: {', '.join(books)}", "",
+    lines = [f"### {name}: {', '.join(f'{b} ({kind})' for b, kind in books)}", "",
              f"{s['books']} books, {s['pages']} pages, {s['registrations']} registrations; {s['seconds']} s "
              + ("(placements over cached reads)." if s["cached"] else
                 "(rendering, two captures a page through the pipeline with OCR, placements)."), "",

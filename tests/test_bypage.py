@@ -154,10 +154,22 @@ def test_the_same_picture_by_signature_is_dropped_and_a_different_one_is_not():
 def test_the_operator_states_a_page_and_the_pages_after_it_follow():
     # Nothing read after page 1; the operator says the third capture is page 4 (page 3 missed), over
     # what its foot seemed to say.
-    run = Run(1, pages(1, {}, {"stated_page": 4, "printed_page": 9}, "blank", {}))
+    run = Run(1, pages(1, {}, {"stated_page": 4, "printed_page": 9}, "blank", {"numbers": (7,)}))
     result = place([run], REGISTER)
     assert result.book_page[103] == 4 and result.book_page[105] == 6
     assert set(result.doubtful) == {3} and result.pages_of[4] == [103] and result.pages_of[7] == [105]
+
+
+def test_a_first_page_at_the_end_that_says_nothing_is_held_back():
+    # Page 5 (blank) missed; page 6 (registration 7's) read nothing and lands on 5, a run-on page of
+    # 4-6 by the register; nothing comes after it to say so.
+    result = place([Run(1, pages(1, 2, 3, 4, {}))], REGISTER)
+    assert "page 5 did not confirm its place" in result.doubtful[4]
+    assert not result.pages_of.keys() & {4, 5, 6, 7}
+    # The book's last registration running on at the end is its own.
+    assert place([Run(1, pages(1, 2, {"numbers": (3,)}, {}))], {1: 1, 2: 1, 3: 3}).pages_of[3] == [103, 104]
+    # Read, it is in place.
+    assert place([Run(1, pages(1, 2, 3, 4, "blank", {"numbers": (7,)}))], REGISTER).pages_of[7] == [106]
 
 
 def test_registrations_past_the_pages_captured_wait_for_them():

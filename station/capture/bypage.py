@@ -166,7 +166,9 @@ def place(runs: list[Run], page_of: dict[int, int], registrations: list[int] | N
                      if not b.pages or any(walk.filed_in.get(p, -1) <= index for p in b.pages)]
     result.capture_at = {p: page.key for p, page in sorted(at_page.items())}
     last_page = max((p for p, page in at_page.items() if not page.blank), default=0)
-    for number, pages in sorted(spans(page_of, last_page).items()):
+    book_spans = spans(page_of, last_page)
+    _doubt_the_tail(book_spans, at_page, walk.sure, suspect, starting)
+    for number, pages in sorted(book_spans.items()):
         reasons = [suspect[p] for p in pages if p in suspect]
         missing = [p for p in pages if p not in at_page and p <= last_page]
         if not reasons and any(p > last_page for p in pages):
@@ -182,6 +184,34 @@ def place(runs: list[Run], page_of: dict[int, int], registrations: list[int] | N
     return result
 
 
+def _doubt_the_tail(book_spans: dict[int, range], at_page: dict[int, BookPage], sure: set[int],
+                    suspect: dict[int, str], starting: dict[int, list[int]]) -> None:
+    """The pages after the last one that confirmed its place have nothing after them to be checked
+    against: a page turn gone wrong there shows nowhere. A registration with a page among them is held
+    back, unless that page is a run-on page of the book's last registration: how far that one runs, the
+    register does not say (a page captured twice there shows only as the same picture). A book where no
+    page confirmed anything is not held back here: it says so as a whole."""
+    if not sure:
+        return
+    last_sure, last_start = max(sure), max(starting, default=0)
+    for number, pages in book_spans.items():
+        first = pages.start
+        tail = [p for p in pages if p > last_sure and p in at_page and not at_page[p].blank]
+        # Run-on pages at the end are the book's last registration's; anyone else's are a shifted page.
+        if tail and (first in tail or first != last_start):
+            reason = unconfirmed_reason(tail[0], starting.get(tail[0], []))
+            for p in pages:
+                suspect.setdefault(p, reason)
+
+
+def unconfirmed_reason(page: int, numbers: list[int]) -> str:
+    whose = f" (số {', '.join(map(str, numbers))})" if numbers else ""
+    whose_en = f" (no. {', '.join(map(str, numbers))})" if numbers else ""
+    return (f"trang {page}{whose} không tự xác nhận vị trí và không còn trang nào sau để đối chiếu: xem rồi ghi "
+            f"trang cho ảnh / page {page}{whose_en} did not confirm its place and no page after it can: look, "
+            f"then state the capture's page")
+
+
 class _Walk:
     """The runs in capture order, each page held against what it says (see the module's doc)."""
 
@@ -192,6 +222,7 @@ class _Walk:
         self.filed_in: dict[int, int] = {}          # book page → the run its capture came in
         self.suspect: dict[int, str] = {}           # book page → why its capture may not be that page
         self.jumped: set[int] = set()               # book pages whose capture only its own word put there
+        self.sure: set[int] = set()                 # book pages whose capture said where it is
 
     def same(self, a: BookPage, b: BookPage | None) -> bool:
         if b is None:
@@ -253,6 +284,7 @@ class _Walk:
             self.at_page[expected] = page
             self.filed_in[expected] = index
             (self.jumped.add if jump else self.jumped.discard)(expected)
+            (self.sure.discard if said is None else self.sure.add)(expected)
             # What was suspected of the capture filed here before (an earlier run's) is not of this one.
             self.suspect.pop(expected, None)
             if doubt:
