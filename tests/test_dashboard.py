@@ -336,8 +336,9 @@ def test_operator_session_in_the_browser(station_book, browser, tmp_path):
 
 
 def test_a_book_captured_by_page_mended_from_its_strip(tmp_path, browser):
-    """Page 3 misread as 4 (a gap at 3, the real page 4 taken for a capture again) and page 2 captured
-    twice; the last page arrives while the operator looks; they state page 3 and drop the double."""
+    """Page 3 misread as 4 (a gap at 3; the real page 4, another picture saying 4, holds page 4 back)
+    and page 2 captured twice; the last page arrives while the operator looks; they state page 3 and
+    drop the double."""
     daemon = Daemon(tmp_path)
     book = ByPageBook(tmp_path / "home")
     _, _, twice, misread, _ = book.run(1, [1, 2, 2, 4, 4])
@@ -359,12 +360,12 @@ def test_a_book_captured_by_page_mended_from_its_strip(tmp_path, browser):
     expect(page.locator(f'#breaks .break[data-page="{misread}"]')).to_contain_text("Đang giữ lại số / holding back nos. 3")
     sheet = page.request.get(url + strip_cell(3).locator("a.start-sheet").get_attribute("href"))
     assert sheet.ok and sheet.headers["content-type"] == "application/pdf"
-    expect(page.locator("#summary")).to_have_attribute("data-done", "4")
+    expect(page.locator("#summary")).to_have_attribute("data-done", "2")       # 3, 4, 5 held back
 
     # The last page is captured after a start sheet for it: it lands in the strip live.
     book.run(5, [5])
     expect(strip_cell(5)).to_have_attribute("data-state", "filed", timeout=15_000)
-    expect(page.locator("#summary")).to_have_attribute("data-done", "5")
+    expect(page.locator("#summary")).to_have_attribute("data-done", "3")
 
     # "This is page 3" on the misread capture: the gap closes, the real page 4 is filed.
     item = page.locator(f'#breaks .break[data-page="{misread}"]')
@@ -375,6 +376,7 @@ def test_a_book_captured_by_page_mended_from_its_strip(tmp_path, browser):
     expect(strip_cell(3)).to_have_attribute("data-state", "filed")
     expect(strip_cell(3)).to_contain_text("đã ghi trang / stated p. 3")
     expect(page.locator("#breaks .break")).to_have_count(1)
+    expect(page.locator("#summary")).to_have_attribute("data-done", "6")
 
     # Drop the capture taken twice: no break left, every entry done, on the same page.
     page.locator(f'#breaks .break[data-page="{twice}"] button[data-action="drop"]').click()

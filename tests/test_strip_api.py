@@ -122,19 +122,20 @@ def test_the_strip_shows_the_missed_page_and_its_break_until_it_is_captured(tmp_
     assert [p["page_id"] for p in strip["pages"]] == [one, two, three, four, five]
     assert all(p["doubt"] is None for p in strip["pages"])
     assert [r["start_page"] for r in strip["runs"]] == [1, 3]
-    # The break stays on record, holding nothing back any more.
-    assert [b["withholds"] for b in strip["breaks"]] == [[]]
+    # The break is over: the page it missed is in its place.
+    assert strip["breaks"] == []
     assert set(statuses(client).values()) == {"done"}
 
 
 def test_stating_a_misread_page_puts_the_book_right_and_can_be_taken_back(tmp_path):
     book = ByPageBook(tmp_path)
-    # Page 3's number was misread as 4: a gap at 3, and the real page 4 looks captured again.
+    # Page 3's number was misread as 4: a gap at 3; then the real page 4, another picture saying 4:
+    # one of the two misread, so page 4 is held back too.
     one, two, three, four, five = book.run(1, [1, 2, 4, 4, 5])
     client = client_for(tmp_path)
     strip = client.get(f"/api/books/{BOOK}/strip").json()
     assert [p["page_id"] for p in strip["pages"]] == [one, two, None, three, five]
-    assert [(b["page_id"], b["withholds"]) for b in strip["breaks"]] == [(three, [3]), (four, [])]
+    assert [(b["page_id"], b["withholds"]) for b in strip["breaks"]] == [(three, [3]), (four, [4, 5])]
     assert [c["page_id"] for c in strip["unfiled"]] == [four]
 
     answer = client.post(f"/api/pages/{three}/book-page", json={"book_page": 3, "book": BOOK},
