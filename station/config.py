@@ -50,6 +50,14 @@ class HotFolderSettings(BaseModel):
         return value
 
 
+class CentreSettings(BaseModel):
+    """The province centre this station sends to (`station sync`): its address and this station's token
+    (`station centre token add` printed it; keep config.yaml 0600)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str = Field(pattern=r"^https?://")
+    token: str | None = Field(None, min_length=20)
+
+
 class StationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     home: Path = Path("~/.local/share/sohotich-station")
@@ -67,6 +75,7 @@ class StationConfig(BaseModel):
         "CMC": "Nhận cha, mẹ, con", "HN": "Xác nhận tình trạng hôn nhân"})
     web: WebSettings = WebSettings()
     hotfolders: list[HotFolderSettings] = Field(default_factory=list)
+    centre: CentreSettings | None = None
 
 
 class ExportSettings(BaseModel):
