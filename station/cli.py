@@ -810,3 +810,30 @@ def centre_token_list(database):
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+@centre.command("status")
+@_database_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def centre_status(database, as_json):
+    """Tình trạng các sổ ở trung tâm / the books at the centre across stations: expected, done, missing,
+    doubtful, rescans to pick; each station's last contact."""
+    from station.centre.catalog import open_centre
+    from station.centre.progress import book_progress, station_contacts
+    with open_centre(database)() as session:
+        books, contacts = book_progress(session), station_contacts(session)
+    if as_json:
+        click.echo(json.dumps({"books": [b.as_dict() for b in books], "stations": [c.as_dict() for c in contacts]},
+                              ensure_ascii=False, indent=1))
+        return
+    for b in books:
+        where = f" ({b.commune})" if b.commune else ""
+        click.echo(f"Sổ {b.book}{where}: {b.done}/{b.expected} xong, {b.missing} thiếu, {b.doubtful} cần kiểm tra, "
+                   f"{b.to_pick} cần chọn bản quét / done, missing, doubtful, rescans to pick; "
+                   f"trạm / stations: {', '.join(b.stations) or '-'}")
+    if not books:
+        click.echo("Trung tâm chưa nhận sổ nào / no book received yet.")
+    for c in contacts:
+        when = f"{c.last_contact.astimezone():%Y-%m-%d %H:%M}" if c.last_contact else "chưa bao giờ / never"
+        revoked = " (đã thu hồi / revoked)" if c.revoked else ""
+        click.echo(f"Trạm {c.station}{revoked}: liên lạc cuối / last contact {when}, {c.books} sổ / books")

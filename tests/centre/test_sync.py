@@ -47,6 +47,12 @@ def sync(station: FakeStation, centre, name: str, code=0, **options):
     return station_cli(station, *args, code=code)
 
 
+def centre_status(centre_url) -> dict:
+    result = CliRunner().invoke(main, ["centre", "status", "--json", "--database", centre_url])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
 def counts(sessions) -> dict[str, int]:
     with sessions() as session:
         return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
@@ -64,12 +70,22 @@ def two_stations(tmp_path):
     return a, b
 
 
-def test_two_stations_holding_halves_make_one_book_and_a_second_sync_sends_nothing(two_stations, running_centre):
+def test_two_stations_holding_halves_make_one_book_and_a_second_sync_sends_nothing(two_stations, running_centre,
+                                                                                   centre_url):
     a, b = two_stations
     centre = running_centre
     first = sync(a, centre, "xa-a").output
     assert "1 books sent" in first and "files" in first
+    (half,) = centre_status(centre_url)["books"]
+    assert (half["expected"], half["done"], half["missing"], half["stations"]) == (10, 5, 5, ["xa-a"])
     sync(b, centre, "xa-b")
+    status = centre_status(centre_url)
+    assert status["books"] == [{"commune": COMMUNE, "book": BOOK, "expected": 10, "done": 10, "missing": 0,
+                                "doubtful": 0, "to_pick": 0, "stations": ["xa-a", "xa-b"]}]
+    assert [(s["station"], s["books"], s["last_contact"] is not None) for s in status["stations"]] == \
+        [("xa-a", 1, True), ("xa-b", 1, True)]
+    shown = CliRunner().invoke(main, ["centre", "status", "--database", centre_url]).output
+    assert f"Sổ {BOOK} ({COMMUNE}): 10/10 xong" in shown and "Trạm xa-b: liên lạc cuối / last contact 20" in shown
     held = counts(centre.sessions)
     # One book, its 10 entries; each station's state of all 10; 5 scans of 2 pages and 5 PDFs each.
     assert (held["books"], held["entries"], held["entry_states"]) == (1, 10, 20)
@@ -127,7 +143,7 @@ def test_a_centre_out_of_reach_leaves_the_station_saying_what_is_left(two_statio
     assert counts(running_centre.sessions)["pdfs"] == 5
 
 
-def test_an_entry_scanned_on_two_stations_is_two_scans_to_pick(two_stations, running_centre):
+def test_an_entry_scanned_on_two_stations_is_two_scans_to_pick(two_stations, running_centre, centre_url):
     a, b = two_stations
     b.scan([3], variant=1)            # b scans no. 3 too, which a has done
     sync(a, running_centre, "xa-a")
@@ -139,6 +155,14 @@ def test_an_entry_scanned_on_two_stations_is_two_scans_to_pick(two_stations, run
         assert {s.station_id for s in scans} == {s.station_id for s in session.scalars(
             select(EntryState).where(EntryState.entry_id == entry.id, EntryState.status == "done"))}
         assert session.scalar(select(func.count()).select_from(Pdf).where(Pdf.entry_id == entry.id)) == 2
+    (book,) = centre_status(centre_url)["books"]
+    assert (book["done"], book["doubtful"], book["to_pick"]) == (9, 1, 1)
+    with running_centre.sessions() as session:      # the centre's pick settles it
+        scan = session.scalars(select(Scan).where(Scan.entry_id == entry.id).order_by(Scan.id)).first()
+        scan.picked = True
+        session.commit()
+    (book,) = centre_status(centre_url)["books"]
+    assert (book["done"], book["doubtful"], book["to_pick"]) == (10, 0, 0)
 
 
 def test_what_a_station_changes_later_reaches_the_centre(two_stations, running_centre):
