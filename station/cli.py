@@ -837,3 +837,24 @@ def centre_status(database, as_json):
         when = f"{c.last_contact.astimezone():%Y-%m-%d %H:%M}" if c.last_contact else "chưa bao giờ / never"
         revoked = " (đã thu hồi / revoked)" if c.revoked else ""
         click.echo(f"Trạm {c.station}{revoked}: liên lạc cuối / last contact {when}, {c.books} sổ / books")
+
+
+@centre.command("export")
+@click.argument("book_id")
+@_database_option
+@click.option("--store", envvar="CENTRE_STORE", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the centre's files (as given to `station centre serve`).")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--commune", help="The book's commune, when books of several communes share its code.")
+@click.option("--profile", help="Profile whose naming rules apply (default from config.yaml).")
+@click.option("--allow-incomplete", is_flag=True, help="Export although entries are missing, doubtful or to pick.")
+@click.pass_obj
+def centre_export(obj: Context, book_id, database, store, out_dir, commune, profile, allow_incomplete):
+    """Xuất sổ ở trung tâm / export a book from the centre: BOOK.zip and BOOK.xlsx, the stations' own PDFs."""
+    from station.centre.catalog import open_centre
+    from station.centre.export import export_book
+    from station.centre.store import DiskStore
+    profile_obj = obj.cfg.profile(profile)
+    with open_centre(database)() as session:
+        result = export_book(session, DiskStore(store), profile_obj, book_id, out_dir, commune, allow_incomplete)
+    click.echo(f"Đã xuất {len(result.files)} tệp PDF: {result.zip_path} và {result.xlsx_path}")

@@ -240,3 +240,31 @@ def test_files_are_checked_limited_and_sent_once(running_centre, monkeypatch):
     held = counts(running_centre.sessions)
     assert (held["blobs"], held["station_blobs"]) == (1, 2)
     assert running_centre.store.get(sha) == data
+
+
+def test_the_centre_exports_the_book_as_one_station_holding_it_all_would(two_stations, running_centre, centre_url,
+                                                                          tmp_path):
+    import zipfile
+    a, b = two_stations
+    (tmp_path / "one").mkdir()
+    one = FakeStation(tmp_path / "one" / "home")
+    one.scan(range(1, 11))
+    station_cli(one, "export", BOOK, "-o", tmp_path / "one-export")
+    sync(a, running_centre, "xa-a")
+    args = ["centre", "export", BOOK, "--database", centre_url, "--store", running_centre.store.root]
+    refused = CliRunner().invoke(main, [*args, "-o", tmp_path / "centre-export"])
+    assert refused.exit_code == 8 and "số 6, 7, 8, 9, 10: thiếu / missing" in refused.output
+    sync(b, running_centre, "xa-b")
+    done = CliRunner().invoke(main, [*args, "-o", tmp_path / "centre-export"])
+    assert done.exit_code == 0, done.output
+    ours, theirs = tmp_path / "centre-export" / f"{BOOK}.zip", tmp_path / "one-export" / f"{BOOK}.zip"
+    with zipfile.ZipFile(ours) as centre_zip, zipfile.ZipFile(theirs) as station_zip:
+        assert centre_zip.namelist() == station_zip.namelist() and len(centre_zip.namelist()) == 11
+        for name in station_zip.namelist():
+            assert centre_zip.read(name) == station_zip.read(name), name
+    assert ours.read_bytes() == theirs.read_bytes()
+    assert (tmp_path / "centre-export" / f"{BOOK}.xlsx").read_bytes() == \
+        (tmp_path / "one-export" / f"{BOOK}.xlsx").read_bytes()
+    assert stat.S_IMODE(ours.stat().st_mode) == 0o600
+    verified = station_cli(one, "verify", ours)      # exit 0: clean
+    assert "10 tệp PDF, 20 trang, không có lỗi" in verified.output
