@@ -235,7 +235,8 @@ def serve(app: FastAPI, host: str, port: int, on_started=None) -> None:
             if self.started and on_started is not None:
                 on_started()
 
-    server = Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # A station's connection left half-open by a cut network must not hold a shutdown for ever.
+    server = Server(uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=10))
     try:
         server.run()
     except SystemExit:  # uvicorn's own exit when it cannot listen (it logged why, in English)
