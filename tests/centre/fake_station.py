@@ -44,8 +44,9 @@ class FakeStation:
             library.add_book(session, home, book, register, None)
         self._seq = 0
 
-    def scan(self, numbers, pages: int = 2, variant: int = 0) -> None:
-        """One batch scanning `numbers`: a separator and `pages` content pages each, their PDFs written."""
+    def scan(self, numbers, pages: int = 2, variant: int = 0, image=page_image) -> None:
+        """One batch scanning `numbers`: a separator and `pages` content pages each (`image(book, number,
+        index, variant)` their bytes), their PDFs written."""
         with self.sessions() as session:
             batch = Batch(source="fake", profile="ministry-color")
             session.add(batch)
@@ -56,7 +57,7 @@ class FakeStation:
                 scan = Scan(entry=entry, batch_id=batch.id, separator_page_id=separator.id)
                 session.add(scan)
                 for index in range(pages):
-                    page = self._page(session, batch, Verdict.content, page_image(self.book, number, index, variant))
+                    page = self._page(session, batch, Verdict.content, image(self.book, number, index, variant))
                     scan.pages.append(ScanPage(page=page, position=index))
                 session.flush()
                 session.refresh(entry)
