@@ -56,6 +56,8 @@ class CentreSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     url: str = Field(pattern=r"^https?://")
     token: str | None = Field(None, min_length=20)
+    # `station run` syncs in the background this often (with a token here); `station sync` any time.
+    every_minutes: float = Field(5, ge=0.05, le=1440)
 
 
 class StationConfig(BaseModel):

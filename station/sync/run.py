@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -71,15 +72,19 @@ def one_sync_at_a_time(home: Path):
 
 class Sync:
     def __init__(self, sessions, home: Path, commune: str, client: CentreClient, retries: int = 5,
-                 first_wait: float = 0.5):
+                 first_wait: float = 0.5, stop: threading.Event | None = None):
         self.sessions, self.home, self.commune, self.client = sessions, home, commune, client
         self.retries, self.first_wait = retries, first_wait
+        # Set when `station run` stops: the sync ends between two requests, saying what is left.
+        self.stop = stop or threading.Event()
         self.report = SyncReport()
         self.state = read_state(home) or SyncState()
         self.state.centre = client.url
 
     def _retrying(self, call):
-        answer = retrying(call, self.retries, self.first_wait)
+        if self.stop.is_set():
+            raise Unreachable("the station is stopping")
+        answer = retrying(call, 0 if self.stop.is_set() else self.retries, self.first_wait, sleep=self.stop.wait)
         self.state.last_reached = utcnow()
         return answer
 

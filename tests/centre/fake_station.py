@@ -6,11 +6,14 @@ place in it, so two stations scanning the same entry make the same bytes, as a r
 from __future__ import annotations
 
 import io
+import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 from bench import corpus
+from pipeline.separator import make_payload
 from station.catalog import library
 from station.catalog.models import Batch, Capture, Page, Scan, ScanPage, Verdict, entry_by_number, open_catalog
 from station.catalog.storage import ensure_home, sha256_bytes, write_atomic
@@ -31,15 +34,30 @@ def page_image(book: str, number: int, index: int, variant: int = 0) -> bytes:
     return buffer.getvalue()
 
 
+_REGISTERS: dict[tuple, bytes] = {}
+
+
+def register_bytes(book: str, count: int, seed: int) -> bytes:
+    """The book's register, the same bytes for every station of a test run (as one file copied to each):
+    openpyxl stamps the time of writing, so two writes a second apart differ."""
+    key = (book, count, seed)
+    if key not in _REGISTERS:
+        book_type, year, volume = book.split(".")
+        entries = corpus.make_entries(book_type, int(year), int(volume), count, seed=seed)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "register.xlsx"
+            corpus.write_register_xlsx(path, entries)
+            _REGISTERS[key] = path.read_bytes()
+    return _REGISTERS[key]
+
+
 class FakeStation:
     def __init__(self, home: Path, count: int = 10, book: str = BOOK, seed: int = 1):
         self.home, self.book = home, book
         ensure_home(home)
         self.sessions = open_catalog(home)
-        book_type, year, volume = book.split(".")
-        entries = corpus.make_entries(book_type, int(year), int(volume), count, seed=seed)
         register = home.parent / f"{home.name}-{book}.xlsx"
-        corpus.write_register_xlsx(register, entries)
+        register.write_bytes(register_bytes(book, count, seed))
         with self.sessions() as session:
             library.add_book(session, home, book, register, None)
         self._seq = 0
@@ -48,12 +66,13 @@ class FakeStation:
         """One batch scanning `numbers`: a separator and `pages` content pages each (`image(book, number,
         index, variant)` their bytes), their PDFs written."""
         with self.sessions() as session:
-            batch = Batch(source="fake", profile="ministry-color")
+            batch = Batch(source="fake", profile="ministry-color", finished_at=datetime.now(timezone.utc))
             session.add(batch)
             session.flush()
             for number in numbers:
                 entry = entry_by_number(session, self.book, number)
-                separator = self._page(session, batch, Verdict.separator, None)
+                separator = self._page(session, batch, Verdict.separator, None,
+                                       separator_text=make_payload(self.book, (number,)).encode())
                 scan = Scan(entry=entry, batch_id=batch.id, separator_page_id=separator.id)
                 session.add(scan)
                 for index in range(pages):
@@ -64,17 +83,16 @@ class FakeStation:
                 write_entry_pdf(session, self.home, entry)
             session.commit()
 
-    def _page(self, session, batch: Batch, verdict: Verdict, image: bytes | None) -> Page:
+    def _page(self, session, batch: Batch, verdict: Verdict, image: bytes | None, **fields) -> Page:
         self._seq += 1
         data = image if image is not None else f"separator {self._seq}".encode()
         capture = Capture(batch_id=batch.id, seq=self._seq, source_name=f"{self._seq:05d}.jpg",
                           stored_file=f"captures/{batch.id}/{self._seq:05d}.jpg", sha256=sha256_bytes(
                               data + f"{self.home}".encode()))
-        fields = {}
         if image is not None:
             relative = f"pages/{batch.id}/{self._seq:05d}.jpg"
             write_atomic(self.home / relative, image)
-            fields = {"image_file": relative, "image_format": "jpeg", "image_bytes": len(image), "width": 120,
+            fields |= {"image_file": relative, "image_format": "jpeg", "image_bytes": len(image), "width": 120,
                       "height": 170, "dpi": 200.0, "measures": {"warnings": []}}
         page = Page(capture=capture, verdict=verdict, **fields)
         session.add_all([capture, page])

@@ -268,3 +268,31 @@ def test_the_centre_exports_the_book_as_one_station_holding_it_all_would(two_sta
     assert stat.S_IMODE(ours.stat().st_mode) == 0o600
     verified = station_cli(one, "verify", ours)      # exit 0: clean
     assert "10 tệp PDF, 20 trang, không có lỗi" in verified.output
+
+
+def test_station_run_syncs_in_the_background_while_scanning_goes_on(two_stations, running_centre):
+    import time
+
+    from station.capture.daemon import Station
+    from station.config import load_config
+    a, _ = two_stations
+    config = station_config(a.home.parent, centre={"url": running_centre.url, "token": running_centre.tokens["xa-a"],
+                                                   "every_minutes": 0.05})
+    station = Station(load_config(config, a.home), a.sessions, workers=1)
+
+    def pdfs_reach(count: int) -> None:
+        deadline = time.monotonic() + 60
+        while counts(running_centre.sessions)["pdfs"] < count:
+            assert time.monotonic() < deadline, counts(running_centre.sessions)
+            time.sleep(0.2)
+
+    station.start()
+    try:
+        pdfs_reach(5)                     # at start
+        a.scan([6])                       # scanned while the station runs: the next round sends it
+        pdfs_reach(6)
+    finally:
+        began = time.monotonic()
+        station.shutdown()
+    assert time.monotonic() - began < 30
+    assert json.loads((a.home / "sync-state.json").read_text())["left_books"] == 0
