@@ -3,7 +3,7 @@
 Each book's snapshot is read from the catalog as the station sees it: its entries with their state
 (station.review.entries.entry_state, as `station status` shows it), every scan with its pages in order,
 each page's metadata and the hash of its image, the PDFs and the corrections. Page images are hashed here
-(the catalog keeps no hash of them); PDFs and registers carry theirs.
+(the catalog keeps no hash of them; hashes.py remembers them between syncs); PDFs and registers carry theirs.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from station.catalog.models import Book, Capture, Correction, Page
-from station.catalog.storage import sha256_file
 from station.export.report import load_books
 from station.review.entries import book_facts, entry_state
+from station.sync.hashes import ImageHashes
 from station.sync.protocol import (BlobKind, BookPush, BookRow, CorrectionRow, EntryRow, PageRow, PdfRow, ScanRow,
                                    StateRow)
 
@@ -51,23 +51,6 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
 
 
-class ImageHashes:
-    """Page images' SHA-256, each file read once a run."""
-
-    def __init__(self, home: Path):
-        self.home = home
-        self._known: dict[str, tuple[str, int] | None] = {}
-
-    def of(self, relative: str) -> tuple[str, int] | None:
-        if relative not in self._known:
-            path = self.home / relative
-            try:
-                self._known[relative] = (sha256_file(path), path.stat().st_size)
-            except FileNotFoundError:
-                self._known[relative] = None
-        return self._known[relative]
-
-
 def collect(session: Session, home: Path, commune: str) -> Outgoing:
     outgoing = Outgoing([], {})
     hashes = ImageHashes(home)
@@ -85,6 +68,7 @@ def collect(session: Session, home: Path, commune: str) -> Outgoing:
             continue
         outgoing.pushes.append(push)
         outgoing.files.update(files)
+    hashes.save()
     loose = [c for c in corrections if c.book_id not in known]
     if loose:
         outgoing.pushes.append(BookPush(book=None, corrections=[_correction(c) for c in loose]))

@@ -122,7 +122,7 @@ class Sync:
                     self._send_book(push, body, outgoing, left)
                 except FileChanged:
                     changed = True
-            if not changed:
+            if not changed and not outgoing.blocked:
                 self.state.last_complete = self.state.last_reached
             return changed
         except Unreachable as exc:
