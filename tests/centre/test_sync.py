@@ -296,3 +296,31 @@ def test_station_run_syncs_in_the_background_while_scanning_goes_on(two_stations
         station.shutdown()
     assert time.monotonic() - began < 30
     assert json.loads((a.home / "sync-state.json").read_text())["left_books"] == 0
+
+
+def test_a_book_whose_file_is_missing_in_the_home_is_held_back_and_named(two_stations, running_centre):
+    a, _ = two_stations
+    next((a.home / "pdfs").rglob("*.pdf")).unlink()
+    held = sync(a, running_centre, "xa-a", code=15).output
+    assert "books not sent, files missing in the home" in held and BOOK in held
+    assert counts(running_centre.sessions)["books"] == 0
+    assert json.loads((a.home / "sync-state.json").read_text())["last_complete"] is None
+
+
+def test_page_images_are_hashed_once_then_remembered(two_stations, monkeypatch):
+    from station.sync import hashes
+    a, _ = two_stations
+    read = []
+    real = hashes.sha256_file
+    monkeypatch.setattr(hashes, "sha256_file", lambda path: read.append(path) or real(path))
+    with a.sessions() as session:
+        first = collect(session, a.home, COMMUNE)
+        assert len(read) == 10
+        second = collect(session, a.home, COMMUNE)
+    assert len(read) == 10 and wire(first.pushes[0]) == wire(second.pushes[0])
+    assert stat.S_IMODE((a.home / "sync-hashes.sqlite").stat().st_mode) == 0o600
+    page = next((a.home / "pages").rglob("*.jpg"))
+    page.write_bytes(page.read_bytes() + b"\0")          # an image rewritten: hashed again
+    with a.sessions() as session:
+        collect(session, a.home, COMMUNE)
+    assert read[-1] == page and len(read) == 11
