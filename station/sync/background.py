@@ -1,7 +1,8 @@
 """`station run`'s sync: when config.yaml names the centre with this station's token, the daemon syncs at
 start and every `centre.every_minutes` after, while scanning goes on. A centre out of reach is only logged
 (ids and counts): the station keeps scanning, the dashboard shows when it last reached the centre, and the
-next round catches up. A `station sync` run by hand meanwhile waits its turn (one sync at a time a home)."""
+next round catches up. One sync at a time a home: a `station sync` run by hand while a round is on is told
+so (and the round after it finds nothing left to send)."""
 from __future__ import annotations
 
 import logging

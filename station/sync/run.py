@@ -84,7 +84,7 @@ class Sync:
     def _retrying(self, call):
         if self.stop.is_set():
             raise Unreachable("the station is stopping")
-        answer = retrying(call, 0 if self.stop.is_set() else self.retries, self.first_wait, sleep=self.stop.wait)
+        answer = retrying(call, self.retries, self.first_wait, sleep=self.stop.wait)
         self.state.last_reached = utcnow()
         return answer
 
