@@ -122,7 +122,15 @@ class CentreClient:
 
 def _refuse_unless_ok(status: int, answer: dict) -> None:
     if not 200 <= status < 300:
-        raise Refused(status, str(answer.get("detail", "")))
+        raise Refused(status, _detail(answer.get("detail", "")))
+
+
+def _detail(detail) -> str:
+    """The centre's reason; of a validation error only where and what (its values may be personal data)."""
+    if isinstance(detail, list):
+        return "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('type', '?')}"
+                         for e in detail[:3] if isinstance(e, dict))
+    return str(detail)
 
 
 def retrying(call: Callable[[], T], retries: int, first_wait: float = 0.5, longest_wait: float = 10.0,

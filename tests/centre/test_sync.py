@@ -324,3 +324,11 @@ def test_page_images_are_hashed_once_then_remembered(two_stations, monkeypatch):
     with a.sessions() as session:
         collect(session, a.home, COMMUNE)
     assert read[-1] == page and len(read) == 11
+
+
+def test_a_refused_push_is_reported_without_the_values_it_carried():
+    from station.sync.client import Refused, _refuse_unless_ok
+    detail = [{"loc": ["body", "corrections", 0, "operator"], "type": "string_too_long", "input": "Nguyễn Văn A"}]
+    with pytest.raises(Refused) as refused:
+        _refuse_unless_ok(422, {"detail": detail})
+    assert refused.value.detail == "body.corrections.0.operator: string_too_long"
