@@ -432,14 +432,50 @@ def status(obj: Context, book_id, as_json):
         books = load_books(session, library.require_book(session, book_id).id if book_id else None)
         reports = [library.book_report(session, b) for b in books]
         held = library.held_page_count(session)
+    from station.sync.state import read_state, status_line
+    synced = read_state(obj.cfg.home)
     if as_json:
         click.echo(json.dumps({"books": [r.as_dict(with_entries=bool(book_id)) for r in reports],
-                               "held_pages": held}, ensure_ascii=False, indent=1))
+                               "held_pages": held, "centre": synced.as_dict() if synced else None},
+                              ensure_ascii=False, indent=1))
         return
     for report in reports:
         _print_report(report, detail=bool(book_id))
     if held:
         click.echo(f"{held} trang nằm ngoài mọi trường hợp, chờ kiểm tra / pages held for review.")
+    if line := status_line(synced, obj.cfg.settings.centre is not None):
+        click.echo(line)
+
+
+@main.command()
+@click.option("--centre", "centre_url", metavar="URL",
+              help="The province centre, e.g. http://trungtam.example:8780 (default: centre.url in config.yaml).")
+@click.option("--token", envvar="STATION_CENTRE_TOKEN", metavar="TOKEN",
+              help="This station's token from `station centre token add` (default: centre.token in config.yaml, "
+                   "or STATION_CENTRE_TOKEN, which keeps it out of the process list).")
+@click.option("--retries", type=click.IntRange(0, 20), default=5, show_default=True,
+              help="Tries again after a network error, waiting 0.5 s, 1 s, 2 s… before giving up.")
+@click.pass_obj
+def sync(obj: Context, centre_url, token, retries):
+    """Gửi lên trung tâm tỉnh / send the province centre what it lacks: books, registers, entries and their
+    state, pages, PDFs, corrections. Exit 0 only once the centre acknowledged everything; 15 with what is
+    left when it cannot be reached; 16 when it refuses (token)."""
+    from station.sync.client import CentreClient
+    from station.sync.run import Sync
+    settings = obj.cfg.settings.centre
+    url = centre_url or (settings.url if settings else None)
+    token = token or (settings.token if settings else None)
+    if not url or not token:
+        raise InputError("Cần địa chỉ trung tâm và mã truy cập: --centre URL --token TOKEN, hoặc centre: {url, "
+                         "token} trong config.yaml / give the centre's URL and this station's token.")
+    try:
+        client = CentreClient(url, token)
+    except ValueError:
+        raise InputError(f"--centre {url}: cần địa chỉ http(s)://MÁY:CỔNG / an http(s) URL is needed.") from None
+    report = Sync(obj.maker, obj.cfg.home, obj.cfg.settings.commune, client, retries).run()
+    click.echo(f"Đã đồng bộ với trung tâm / synced: {report.books_sent} sổ gửi, {report.books_unchanged} sổ không "
+               f"đổi, {report.files_sent} tệp ({report.bytes_sent / 1e6:.1f} MB) trong {report.seconds:.1f} s / "
+               f"{report.books_sent} books sent, {report.books_unchanged} unchanged, {report.files_sent} files.")
 
 
 @main.command()
@@ -774,3 +810,51 @@ def centre_token_list(database):
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+@centre.command("status")
+@_database_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def centre_status(database, as_json):
+    """Tình trạng các sổ ở trung tâm / the books at the centre across stations: expected, done, missing,
+    doubtful, rescans to pick; each station's last contact."""
+    from station.centre.catalog import open_centre
+    from station.centre.progress import book_progress, station_contacts
+    with open_centre(database)() as session:
+        books, contacts = book_progress(session), station_contacts(session)
+    if as_json:
+        click.echo(json.dumps({"books": [b.as_dict() for b in books], "stations": [c.as_dict() for c in contacts]},
+                              ensure_ascii=False, indent=1))
+        return
+    for b in books:
+        where = f" ({b.commune})" if b.commune else ""
+        click.echo(f"Sổ {b.book}{where}: {b.done}/{b.expected} xong, {b.missing} thiếu, {b.doubtful} cần kiểm tra, "
+                   f"{b.to_pick} cần chọn bản quét / done, missing, doubtful, rescans to pick; "
+                   f"trạm / stations: {', '.join(b.stations) or '-'}")
+    if not books:
+        click.echo("Trung tâm chưa nhận sổ nào / no book received yet.")
+    for c in contacts:
+        when = f"{c.last_contact.astimezone():%Y-%m-%d %H:%M}" if c.last_contact else "chưa bao giờ / never"
+        revoked = " (đã thu hồi / revoked)" if c.revoked else ""
+        click.echo(f"Trạm {c.station}{revoked}: liên lạc cuối / last contact {when}, {c.books} sổ / books")
+
+
+@centre.command("export")
+@click.argument("book_id")
+@_database_option
+@click.option("--store", envvar="CENTRE_STORE", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the centre's files (as given to `station centre serve`).")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--commune", help="The book's commune, when books of several communes share its code.")
+@click.option("--profile", help="Profile whose naming rules apply (default from config.yaml).")
+@click.option("--allow-incomplete", is_flag=True, help="Export although entries are missing, doubtful or to pick.")
+@click.pass_obj
+def centre_export(obj: Context, book_id, database, store, out_dir, commune, profile, allow_incomplete):
+    """Xuất sổ ở trung tâm / export a book from the centre: BOOK.zip and BOOK.xlsx, the stations' own PDFs."""
+    from station.centre.catalog import open_centre
+    from station.centre.export import export_book
+    from station.centre.store import DiskStore
+    profile_obj = obj.cfg.profile(profile)
+    with open_centre(database)() as session:
+        result = export_book(session, DiskStore(store), profile_obj, book_id, out_dir, commune, allow_incomplete)
+    click.echo(f"Đã xuất {len(result.files)} tệp PDF: {result.zip_path} và {result.xlsx_path}")

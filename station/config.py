@@ -50,6 +50,16 @@ class HotFolderSettings(BaseModel):
         return value
 
 
+class CentreSettings(BaseModel):
+    """The province centre this station sends to (`station sync`): its address and this station's token
+    (`station centre token add` printed it; keep config.yaml 0600)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str = Field(pattern=r"^https?://")
+    token: str | None = Field(None, min_length=20)
+    # `station run` syncs in the background this often (with a token here); `station sync` any time.
+    every_minutes: float = Field(5, ge=0.05, le=1440)
+
+
 class StationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     home: Path = Path("~/.local/share/sohotich-station")
@@ -67,6 +77,7 @@ class StationConfig(BaseModel):
         "CMC": "Nhận cha, mẹ, con", "HN": "Xác nhận tình trạng hôn nhân"})
     web: WebSettings = WebSettings()
     hotfolders: list[HotFolderSettings] = Field(default_factory=list)
+    centre: CentreSettings | None = None
 
 
 class ExportSettings(BaseModel):

@@ -67,3 +67,14 @@ class CentreError(StationError):
     """The province centre cannot go on: its database, its file store, a station's name or token.
     Says which, and what to do."""
     exit_code = 14
+
+
+class SyncError(StationError):
+    """`station sync` could not finish (the centre out of reach, its disk full): says how many files,
+    bytes and books are left. Nothing sent is lost; the next sync goes on from there."""
+    exit_code = 15
+
+
+class SyncRefusedError(SyncError):
+    """The centre refused the sync: a wrong or revoked token, or a request it will not take as it is."""
+    exit_code = 16

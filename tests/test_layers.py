@@ -70,3 +70,16 @@ def test_the_centre_processes_no_pages():
     assert files
     wrong = {str(f.relative_to(REPO)): sorted(_imported_parts(f) & {"drivers", "pipeline"}) for f in files}
     assert not {f: p for f, p in wrong.items() if p}
+
+
+def test_the_sync_speaks_to_the_centre_only_through_its_protocol():
+    """station/sync (the station's side) never imports the centre; the centre takes only the wire format
+    from it (station/sync/protocol.py), never the station's client or its catalog reading."""
+    sync = REPO / "station" / "sync"
+    files = sorted(sync.rglob("*.py"))
+    assert files
+    assert not {str(f.relative_to(REPO)): _centre(_imported_modules(f)) for f in files if _centre(_imported_modules(f))}
+    centre_uses = {m for f in (REPO / "station" / "centre").rglob("*.py") for m in _imported_modules(f)
+                   if m.startswith("station.sync")}
+    assert centre_uses and all(m == "station.sync.protocol" or m.startswith("station.sync.protocol.")
+                               for m in centre_uses), centre_uses

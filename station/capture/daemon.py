@@ -1,5 +1,6 @@
 """The station daemon (`station run`): hot folders taken continuously, SANE scan jobs on request, one
-pool of worker processes for all of them, and the web API the dashboard uses.
+pool of worker processes for all of them, the web API the dashboard uses, and the sync with the province
+centre in the background when config.yaml names it (station/sync/background.py).
 
 On start it finishes whatever a crash left open (`recover`), then holds the home for itself. Device
 events (jam, out of paper) are kept for the operator's banner until cleared.
@@ -21,6 +22,7 @@ from drivers.hotfolder import HotFolderDriver
 from station.capture.batch import BatchRunner, BatchSummary, make_pool, recover
 from station.config import HotFolderSettings, LoadedConfig
 from station.errors import DiskFullError
+from station.sync import background
 
 log = logging.getLogger(__name__)
 # A hot folder stopped by a full disk starts again once this much space is freed, or after this long.
@@ -116,6 +118,8 @@ class Station:
             log.warning("recovered %d batch(es) interrupted by a crash: %s", len(finished), finished)
         for hotfolder in self.cfg.settings.hotfolders:
             self._spawn(self._watch, hotfolder, name=f"hotfolder:{hotfolder.folder}")
+        if background.wanted(self.cfg):
+            self._spawn(background.sync_forever, self.cfg, self.sessions, self.stop_event, name="sync")
 
     def _spawn(self, target, *args, name: str) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)

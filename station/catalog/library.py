@@ -2,9 +2,6 @@
 status, picking between scans, export."""
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,7 +17,7 @@ from station.config import LoadedConfig, Profile
 from station.errors import BookError, IncompleteBookError, InputError, RegisterError
 from station.export.naming import NameNotReady, pdf_name
 from station.export.sheets import SheetSpec, render_sheets
-from station.export.workbook import EXPORT_DATE, write_export_workbook
+from station.export.package import PackedPdf, write_package
 from station.review.entries import book_facts, entry_state, page_numbers, page_warnings
 from station.review.strip import by_page_facts
 
@@ -231,29 +228,17 @@ def export_book(session: Session, home: Path, profile: Profile, book_id: str, ou
     if not book.register_file:
         raise IncompleteBookError(f"Sổ {book.id} được thêm không kèm sổ đăng ký Excel: không xuất được "
                                   "tệp Excel / book has no register to export.")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # Temp files of an earlier export of this book cut by a crash: never left beside what is handed over.
-    for stale in out_dir.glob(f".{book.id}.*.tmp"):
-        stale.unlink(missing_ok=True)
     by_number = {e.number: e for e in book.entries}
-    buffer = io.BytesIO()
-    manifest = []
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for number, name in sorted(names.items()):
-            pdf = by_number[number].pdf
-            data = (home / pdf.file).read_bytes()
-            if sha256_bytes(data) != pdf.sha256:
-                raise IncompleteBookError(f"Sổ {book.id} số {number}: tệp PDF {pdf.file} không khớp mã kiểm "
-                                          "tra / PDF checksum mismatch. Chạy lại `station process` cho số này.")
-            archive.writestr(zipfile.ZipInfo(name, date_time=EXPORT_DATE.timetuple()[:6]), data)
-            manifest.append({"file": name, "sha256": pdf.sha256, "pages": pdf.pages, "bytes": pdf.bytes})
-        archive.writestr(zipfile.ZipInfo("manifest.json", date_time=EXPORT_DATE.timetuple()[:6]),
-                         json.dumps({"book": book.id, "files": manifest}, ensure_ascii=False, indent=1))
-    zip_path = out_dir / f"{book.id}.zip"
-    write_atomic(zip_path, buffer.getvalue())
+    packed = []
+    for number, name in sorted(names.items()):
+        pdf = by_number[number].pdf
+        data = (home / pdf.file).read_bytes()
+        if sha256_bytes(data) != pdf.sha256:
+            raise IncompleteBookError(f"Sổ {book.id} số {number}: tệp PDF {pdf.file} không khớp mã kiểm "
+                                      "tra / PDF checksum mismatch. Chạy lại `station process` cho số này.")
+        packed.append(PackedPdf(number, name, data, pdf.sha256, pdf.pages))
     register = read_register(home / book.register_file, book_key)
-    xlsx_path = out_dir / f"{book.id}.xlsx"
-    write_export_workbook(xlsx_path, register, names, profile.export.file_column)
+    zip_path, xlsx_path = write_package(out_dir, book.id, packed, register, profile.export.file_column)
     return ExportResult(zip_path, xlsx_path, names, notes)
 
 

@@ -5,10 +5,13 @@ front of the routes (`StationTokens`), so without one every path answers 401, wh
 and whatever its body: a caller without a token learns nothing of the API. Each route works for the
 station the token names, never another.
 
-Now: `GET /api/whoami` and `POST /api/sync/hello`, where a sync begins: the station says who it is and
-which files it means to send, the centre records the contact and says what it already holds from that
-station, so a sync cut short (either side killed) resumes where it stopped instead of sending it all again.
-The sync itself (books, entries, pages, PDFs, corrections) comes next.
+The sync (`station sync`, station/sync/):
+- `POST /api/sync/hello`: the station says who it is and which files it means to send; the centre records
+  the contact and says what it already holds from that station (the files among those, the digest of each
+  book's last push), so a sync cut short (either side killed) resumes where it stopped;
+- `PUT /api/blobs/{sha256}?kind=…`: one file, streamed, checked and made durable before it is recorded
+  (blobs.py);
+- `POST /api/sync`: one book's rows in one transaction, refused whole if a file it names is missing (push.py).
 """
 from __future__ import annotations
 
@@ -24,16 +27,22 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from station import faults
 from station.catalog.models import utcnow
+from station.centre.blobs import put_blob
 from station.centre.catalog import (Blob, Book, Correction, Entry, EntryState, Page, Pdf, Scan, Station,
-                                    StationBlob)
+                                    StationBlob, StationBook)
+from station.centre.push import MissingFiles, apply_push
 from station.centre.stations import WRONG_TOKEN, Refused, authenticate
 from station.centre.store import BlobStore
 from station.centre.tokens import ProvenTokens
 from station.errors import CentreError
+from station.sync.protocol import MISSING_FILES, BookPush, PushAnswer
 
 API_VERSION = "0.1"
 MAX_HASHES = 10_000        # per hello: a station with more asks again with the next ones
+# A request's JSON (a book's push: its rows, not its files) beyond this is refused before it is read.
+MAX_JSON_BYTES = 64 << 20
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
@@ -53,6 +62,7 @@ class BookHeld(BaseModel):
     entry_states: int
     scans: int
     pdfs: int
+    digest: str | None = Field(None, description="The digest of the station's last push of this book.")
 
 
 class Holds(BaseModel):
@@ -93,6 +103,8 @@ def create_app(sessions: sessionmaker[Session], store: BlobStore) -> FastAPI:
     api = APIRouter(prefix="/api", dependencies=[Depends(authenticated)])
     api.add_api_route("/whoami", whoami, methods=["GET"], response_model=WhoAmI)
     api.add_api_route("/sync/hello", hello, methods=["POST"], response_model=HelloAnswer)
+    api.add_api_route("/blobs/{sha256}", put_blob, methods=["PUT"])
+    api.add_api_route("/sync", push, methods=["POST"], response_model=PushAnswer)
     app.include_router(api)
     return app
 
@@ -115,6 +127,11 @@ class StationTokens:
                 await response(scope, receive, send)
                 return
             scope.setdefault("state", {})["station"] = station
+            length = Headers(scope=scope).get("content-length", "")
+            if not scope["path"].startswith("/api/blobs/") and length.isdigit() and int(length) > MAX_JSON_BYTES:
+                await JSONResponse({"detail": "Yêu cầu quá lớn / request too large."}, status_code=413)(
+                    scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
     def _station(self, authorization: str) -> Station:
@@ -155,6 +172,19 @@ def hello(station: CurrentStation, request: Request, body: Hello | None = None) 
     return HelloAnswer(station=station.name, centre_time=now, previous_contact=previous, holds=holds, have=have)
 
 
+def push(station: CurrentStation, request: Request, body: BookPush):
+    with request.app.state.sessions() as session:
+        try:
+            answer = apply_push(session, station.id, body)
+        except MissingFiles as missing:
+            return JSONResponse({"detail": f"Trung tâm chưa nhận {len(missing.missing)} tệp mà sổ này cần / the "
+                                           "centre lacks files this book names: send them first.",
+                                 MISSING_FILES: missing.missing}, status_code=409)
+        faults.crash_point("centre:push-commit")        # every row written, the transaction not committed
+        session.commit()
+    return answer
+
+
 def _holds(session: Session, station_id: int) -> Holds:
     def count(model) -> int:
         return session.scalar(select(func.count()).select_from(model).where(model.station_id == station_id))
@@ -169,7 +199,9 @@ def _holds(session: Session, station_id: int) -> Holds:
         return dict(rows.all())
 
     states, scans, pdfs = per_book(EntryState), per_book(Scan), per_book(Pdf)
-    book_ids = set(states) | set(scans) | set(pdfs)
+    digests = dict(session.execute(select(StationBook.book_id, StationBook.digest)
+                                   .where(StationBook.station_id == station_id)).all())
+    book_ids = set(states) | set(scans) | set(pdfs) | set(digests)
     books = session.scalars(select(Book).where(Book.id.in_(book_ids)).order_by(Book.commune, Book.code)) \
         if book_ids else []
     files, file_bytes = session.execute(
@@ -178,7 +210,7 @@ def _holds(session: Session, station_id: int) -> Holds:
         .where(StationBlob.station_id == station_id)).one()
     return Holds(
         books=[BookHeld(commune=b.commune, code=b.code, entry_states=states.get(b.id, 0), scans=scans.get(b.id, 0),
-                        pdfs=pdfs.get(b.id, 0)) for b in books],
+                        pdfs=pdfs.get(b.id, 0), digest=digests.get(b.id)) for b in books],
         entry_states=count(EntryState), scans=count(Scan), pages=count(Page), pdfs=count(Pdf),
         corrections=count(Correction), files=files, file_bytes=file_bytes,
         last_local_id={"scans": last(Scan), "pages": last(Page), "corrections": last(Correction)})
@@ -203,7 +235,8 @@ def serve(app: FastAPI, host: str, port: int, on_started=None) -> None:
             if self.started and on_started is not None:
                 on_started()
 
-    server = Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # A station's connection left half-open by a cut network must not hold a shutdown for ever.
+    server = Server(uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=10))
     try:
         server.run()
     except SystemExit:  # uvicorn's own exit when it cannot listen (it logged why, in English)

@@ -1,6 +1,6 @@
 """The centre's catalog on PostgreSQL: the stations that send to it, and what they sent.
 
-A first cut, shaped for the sync that comes next (not built yet); expect revisions to it.
+Filled by the stations' sync (push.py applies one book's push; station/sync/protocol.py is the wire format).
 
 - What a station made (scans, pages, PDFs, corrections, what it says of an entry) is keyed by
   (station_id, local_id): the row's id in that station's own catalog. Two stations never collide, and a
@@ -187,6 +187,16 @@ class Pdf(CentreBase):
     pages: Mapped[int]
     bytes: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StationBook(CentreBase):
+    """The last push of a book a station's sync committed: its digest (station/sync/protocol.py), so a book
+    the station has not changed since is not sent again."""
+    __tablename__ = "station_books"
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    pushed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Correction(CentreBase):

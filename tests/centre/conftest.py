@@ -167,3 +167,45 @@ _databases = iter(range(1, 1_000_000))
 def centre_url(postgres_cluster) -> str:
     """An empty database of its own for one test."""
     return postgres_cluster.create_database(f"centre_{next(_databases)}")
+
+
+@pytest.fixture
+def running_centre(centre_url, tmp_path):
+    """The centre's app served by uvicorn in a thread of this process, on a free port, with stations a and
+    b registered: (url, sessions, store, tokens)."""
+    import threading
+
+    import uvicorn
+
+    from station.centre import stations
+    from station.centre.app import create_app
+    from station.centre.catalog import open_centre
+    from station.centre.store import DiskStore
+
+    sessions = open_centre(centre_url)
+    with sessions() as session:
+        tokens = {name: stations.register(session, name) for name in ("xa-a", "xa-b")}
+    store = DiskStore(tmp_path / "centre-store")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(sessions, store), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the centre did not start"
+        time.sleep(0.02)
+    try:
+        yield RunningCentre(f"http://127.0.0.1:{port}", sessions, store, tokens)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sessions.kw["bind"].dispose()
+
+
+@dataclass
+class RunningCentre:
+    url: str
+    sessions: object
+    store: object
+    tokens: dict

@@ -56,13 +56,15 @@ def test_a_revoked_token_is_refused_at_once(centre):
 def test_every_api_path_refuses_without_a_token_before_anything_else(centre):
     client, _, tokens = centre
     for method, path in [("POST", "/api/sync"), ("POST", "/api/sync/hello"), ("GET", "/api/sync/hello"),
-                         ("PUT", "/api/files/" + "0" * 64), ("GET", "/api"), ("GET", "/api/")]:
+                         ("PUT", "/api/blobs/" + "0" * 64), ("PUT", "/api/files/" + "0" * 64), ("GET", "/api"),
+                         ("GET", "/api/")]:
         assert client.request(method, path).status_code == 401, (method, path)
     # Not even a malformed body gets past the token check.
     assert client.post("/api/sync/hello", content=b"{not json",
                        headers={"Content-Type": "application/json"}).status_code == 401
-    # With a token, a path that does not exist is only that.
-    assert client.post("/api/sync", headers=_bearer(tokens["xa-a"])).status_code == 404
+    # With a token, a path that does not exist is only that, and a push without a body is refused as such.
+    assert client.post("/api/nothing", headers=_bearer(tokens["xa-a"])).status_code == 404
+    assert client.post("/api/sync", headers=_bearer(tokens["xa-a"])).status_code == 422
 
 
 def test_the_database_never_holds_a_token(centre, postgres_cluster, centre_url):
@@ -98,7 +100,8 @@ def test_hello_records_the_contact_and_says_what_the_centre_holds_of_that_statio
     assert answer["station"] == "xa-a" and answer["previous_contact"] is None
     assert answer["have"] == [held]                  # b's file is not a's to know of
     holds = answer["holds"]
-    assert holds["books"] == [{"commune": "Hải Lăng", "code": "KS.2017.01", "entry_states": 1, "scans": 1, "pdfs": 0}]
+    assert holds["books"] == [{"commune": "Hải Lăng", "code": "KS.2017.01", "entry_states": 1, "scans": 1, "pdfs": 0,
+                              "digest": None}]
     assert (holds["scans"], holds["pages"], holds["files"], holds["file_bytes"]) == (1, 1, 1, 1000)
     assert holds["last_local_id"] == {"scans": 41, "pages": 99, "corrections": None}
 
