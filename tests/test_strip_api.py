@@ -226,3 +226,45 @@ def test_strip_endpoints_are_documented(tmp_path, path):
     (op,) = spec["paths"][templated].values()
     assert "BookStripAnswer" in op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert op["description"]
+
+
+def test_a_page_captured_twice_with_nothing_read_is_known_by_its_picture(tmp_path):
+    """Page 2 captured twice, nothing read on either capture: the station compares the stored images
+    (pipeline.likeness), drops the second, and page 3 fits where it belongs."""
+    import cv2
+    from bench import corpus, layouts
+    from bench.likeness import capture, one_clerk
+    from station.capture import placing
+
+    dpi = 120
+    entries = corpus.make_entries("KS", 2017, 1, 12, seed=3)
+    with one_clerk(("KS", 2017, 1, "d")):
+        rendered = [layouts.render_layout_page("d", entries[3 * k:3 * k + 3], dpi, seed=60 + k).image
+                    for k in range(3)]
+    book = ByPageBook(tmp_path, {1: 1, 2: 2, 3: 3})
+    one, two, again, three = book.run(1, [1, {}, {}, 3])
+    shots = {one: capture(rendered[0], dpi, 1, hard=False, harsh=False),
+             two: capture(rendered[1], dpi, 2, hard=False, harsh=False),
+             again: capture(rendered[1], dpi, 3, hard=True, harsh=False),
+             three: capture(rendered[2], dpi, 4, hard=False, harsh=False)}
+    with book.sessions() as session:
+        for page_id, image in shots.items():
+            page = session.get(Page, page_id)
+            cv2.imwrite(str(tmp_path / page.image_file), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+            page.dpi = float(dpi)
+        batch = session.get(Page, one).capture.batch_id
+        session.flush()
+        # The placeholder images were signed when the run was first placed: real images now.
+        for kept in (tmp_path / "pages").glob("*-likeness.json"):
+            kept.unlink()
+        placing._signature.cache_clear()
+        placing.same_picture.cache_clear()
+        place_book(session, tmp_path, BOOK, batch)
+        session.commit()
+    strip = client_for(tmp_path).get(f"/api/books/{BOOK}/strip").json()
+    assert [p["page_id"] for p in strip["pages"]] == [one, two, three]
+    assert [(b["page_id"], b["withholds"]) for b in strip["breaks"]] == [(again, [])]
+    assert "page 2 captured again" in strip["breaks"][0]["reason"]
+    assert [c["page_id"] for c in strip["unfiled"]] == [again]
+    assert set(statuses(client_for(tmp_path)).values()) == {"done"}
+    assert len(list((tmp_path / "pages").glob("*-likeness.json"))) >= 2     # kept beside the images

@@ -244,15 +244,16 @@ class _Walk:
         previous: BookPage | None = None
         for page in run.pages:
             said = _said_page(page, starting, self.page_of, expected)
-            # Two blank backs in a row look alike and are two pages.
-            again = previous is not None and not (page.blank and previous.blank) and (
+            # A page that says it is the expected one is not the last one again; two blank backs in a
+            # row look alike and are two pages. (Pictures are compared only when it matters: it costs.)
+            again = said != expected and previous is not None and not (page.blank and previous.blank) and (
                 page.same_as_previous or self.same(page, previous))
             before, previous = previous, page
             if again or (said is not None and said <= confirmed):
                 # The same picture again, or a page the book has already passed: not filed. Another
                 # picture of a page that only its own word put in place (a jump): one of the two
                 # misread, so that page is held back too.
-                shown = confirmed if said is None else said
+                shown = said if said is not None else result.book_page.get(before.key, confirmed)
                 earlier = before if again else self.at_page.get(shown)
                 harmless = (again or page.stated_page is not None or shown not in self.jumped
                             or self.same(page, earlier))

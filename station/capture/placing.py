@@ -8,17 +8,24 @@ operator states a page's number or drops a capture), so it never depends on what
 """
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline import likeness
 from pipeline.separator import PayloadError, parse_payload
 from station.capture import bypage
 from station.catalog.models import Book, Capture, Entry, Page, Pdf, Scan, ScanPage, Verdict
+from station.catalog.storage import write_atomic
 from station.review.checks import page_start
 from station.review.entries import entry_state, page_numbers, pdf_path, write_entry_pdf
 
+SIGNATURE_SUFFIX = "-likeness.json"
 UNPLACED = ("sổ đăng ký không ghi trang (trangSo) của số này: không xếp được theo trang, hãy ghi trang vào sổ "
             "đăng ký rồi nhập lại / the register gives no page (trangSo) for this registration: add it and "
             "import the register again")
@@ -41,6 +48,7 @@ def _in_capture_order(query):
 
 def book_runs(session: Session, book_id: str) -> tuple[list[bypage.Run], dict[int, Page]]:
     """The book's runs in capture order (each start sheet and the pages after it), and their pages by id."""
+    home = Path(session.get_bind().url.database).parent    # the catalog lives in the home
     candidates = session.scalars(_in_capture_order(select(Page)).where(
         Page.verdict == Verdict.separator, Page.deleted.is_(False),
         Page.separator_text.like(f"%:{book_id}:P%")))
@@ -50,15 +58,56 @@ def book_runs(session: Session, book_id: str) -> tuple[list[bypage.Run], dict[in
     for page in session.scalars(_in_capture_order(select(Page)).where(
             Page.run_sheet_id.in_(list(members)), Page.deleted.is_(False))):
         members[page.run_sheet_id].append(page)
-    runs = [bypage.Run(start, tuple(_book_page(p) for p in members[sheet.id])) for sheet, start in sheets]
+    runs = [bypage.Run(start, tuple(_book_page(p, home) for p in members[sheet.id])) for sheet, start in sheets]
     return runs, {p.id: p for pages in members.values() for p in pages}
 
 
-def _book_page(page: Page) -> bypage.BookPage:
+def _book_page(page: Page, home: Path) -> bypage.BookPage:
+    picture = (_Picture(page.id, str(home / page.image_file), page.dpi or 0.0)
+               if page.verdict == Verdict.content and page.image_file else None)
     return bypage.BookPage(page.id, blank=page.verdict == Verdict.blank,
                            printed_page=(page.measures or {}).get("page_number"),
                            numbers=tuple(sorted(page_numbers(page))),
-                           unreadable=page.verdict == Verdict.quarantined, stated_page=page.stated_page)
+                           unreadable=page.verdict == Verdict.quarantined, stated_page=page.stated_page,
+                           signature=picture)
+
+
+@dataclass(frozen=True)
+class _Picture:
+    """A content page's stored image, to tell two captures of one physical page (pipeline.likeness)."""
+    page_id: int
+    image: str
+    dpi: float
+
+
+@functools.lru_cache(maxsize=4096)
+def _signature(picture: _Picture) -> likeness.Signature:
+    """Made once from the stored image and kept beside it (a page's pixels never change once
+    processed), so a book placed again after every page compares without decoding again. The placing
+    process keeps what it made or compared (a batch places its book after every page)."""
+    image = Path(picture.image)
+    kept = image.with_name(image.stem + SIGNATURE_SUFFIX)
+    try:
+        return likeness.Signature.from_json(kept.read_bytes())
+    except (OSError, ValueError):
+        pass
+    try:
+        with Image.open(image) as opened:
+            pixels = np.asarray(opened.convert("L"))
+    except (OSError, ValueError):
+        pixels = np.zeros((1, 1), np.uint8)     # signs as "too small to tell": never the same picture
+    made = likeness.signature(pixels, picture.dpi)
+    try:
+        write_atomic(kept, made.to_json().encode())
+    except OSError:            # a full disk: compared all the same, kept next time
+        pass
+    return made
+
+
+@functools.lru_cache(maxsize=16384)
+def same_picture(a: _Picture, b: _Picture) -> bool:
+    """Whether two content pages are one physical page captured twice."""
+    return likeness.same_picture(_signature(a), _signature(b)).same
 
 
 def register_pages(book: Book) -> dict[int, int]:
@@ -71,7 +120,7 @@ def book_placement(session: Session, book: Book) -> tuple[bypage.Placement, dict
     runs, pages = book_runs(session, book.id)
     if not runs:
         return None
-    return bypage.place(runs, register_pages(book), [e.number for e in book.entries]), pages
+    return bypage.place(runs, register_pages(book), [e.number for e in book.entries], same_picture), pages
 
 
 def place_book(session: Session, home: Path, book_id: str, batch_id: int) -> set[int]:
