@@ -740,7 +740,8 @@ def centre_serve(database, store, host, port):
     """Chạy trung tâm tỉnh / run the province centre: the stations' API under /api/ (a token each)."""
     import os
 
-    from station.centre.app import create_app, is_loopback, serve
+    from station.centre.app import create_app, serve
+    from station.web.app import is_loopback
     from station.centre.catalog import open_centre
     from station.centre.store import DiskStore
     os.umask(0o077)                  # citizens' data: whatever the centre writes is its user's alone

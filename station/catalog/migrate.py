@@ -22,22 +22,39 @@ BASELINE = "0001"
 LOCK_NAME = "catalog.migrate.lock"
 
 
-def _config(connection: Connection | None) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["connection"] = connection
-    return cfg
+class Scripts:
+    """A folder of Alembic scripts: the station's here, the centre's in station/centre/migrations/."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def config(self, connection: Connection | None) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(self.folder))
+        cfg.attributes["connection"] = connection
+        return cfg
+
+    @functools.cached_property
+    def head(self) -> str:
+        """The revision the code expects."""
+        return ScriptDirectory.from_config(self.config(None)).get_current_head()
+
+    @staticmethod
+    def revision(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
-@functools.lru_cache(maxsize=1)
+SCRIPTS = Scripts(MIGRATIONS)
+
+
 def head() -> str:
     """The revision the code expects."""
-    return ScriptDirectory.from_config(_config(None)).get_current_head()
+    return SCRIPTS.head
 
 
 def revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return SCRIPTS.revision(connection)
 
 
 def upgrade(engine: Engine, home: Path) -> None:
@@ -54,10 +71,10 @@ def upgrade(engine: Engine, home: Path) -> None:
             connection.commit()
             try:
                 with connection.begin():
-                    current = MigrationContext.configure(connection).get_current_revision()
+                    current = SCRIPTS.revision(connection)
                     if current == head():
                         return
-                    cfg = _config(connection)
+                    cfg = SCRIPTS.config(connection)
                     if current is None and inspect(connection).has_table("books"):
                         command.stamp(cfg, BASELINE)
                     command.upgrade(cfg, "head")

@@ -15,7 +15,6 @@ The sync (`station sync`, station/sync/):
 """
 from __future__ import annotations
 
-import ipaddress
 from datetime import datetime
 from typing import Annotated
 
@@ -214,15 +213,6 @@ def _holds(session: Session, station_id: int) -> Holds:
         entry_states=count(EntryState), scans=count(Scan), pages=count(Page), pdfs=count(Pdf),
         corrections=count(Correction), files=files, file_bytes=file_bytes,
         last_local_id={"scans": last(Scan), "pages": last(Page), "corrections": last(Correction)})
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(app: FastAPI, host: str, port: int, on_started=None) -> None:

@@ -8,16 +8,13 @@ short leaves the schema as it was.
 """
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
+from station.catalog.migrate import Scripts
 from station.errors import CentreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -25,22 +22,17 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 UPGRADE_LOCK = 0x53484345
 
 
-def _config(connection: Connection | None) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["connection"] = connection
-    return cfg
+SCRIPTS = Scripts(MIGRATIONS)
 
 
-@functools.lru_cache(maxsize=1)
 def head() -> str:
     """The revision the code expects."""
-    return ScriptDirectory.from_config(_config(None)).get_current_head()
+    return SCRIPTS.head
 
 
 def revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return SCRIPTS.revision(connection)
 
 
 def upgrade(engine: Engine) -> None:
@@ -48,11 +40,11 @@ def upgrade(engine: Engine) -> None:
         return
     with engine.begin() as connection:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
-        current = MigrationContext.configure(connection).get_current_revision()
+        current = SCRIPTS.revision(connection)
         if current == head():
             return
         try:
-            command.upgrade(_config(connection), "head")
+            command.upgrade(SCRIPTS.config(connection), "head")
         except CommandError as exc:    # a revision this code does not know: a newer release made it
             raise CentreError(f"Cơ sở dữ liệu trung tâm ở phiên bản {current}, chương trình này không biết "
                               f"/ the centre's database is at revision {current}, unknown to this program "
