@@ -153,7 +153,7 @@ def test_formula_guard_cancels_write(tmp_path, monkeypatch):
     def leaky(ws, text):  # simulate a regression: text written with inferred type
         return WriteOnlyCell(ws, text)
 
-    monkeypatch.setattr(workbook, "_text_cell", leaky)
+    monkeypatch.setattr(workbook, "text_cell", leaky)
     out = tmp_path / "out.xlsx"
     out.write_bytes(b"previous export")
     reg = Register(path="x", sheet="S", header=("so", "ghiChu"), header_row=1,

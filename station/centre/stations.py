@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from station.catalog.models import utcnow
 from station.centre.catalog import Station
-from station.centre.tokens import ProvenTokens, hash_token, new_token, token_id_of, valid_name
+from station.centre.tokens import ProvenTokens, hash_secret, new_token, token_id_of, valid_name
 from station.errors import CentreError
 
 
@@ -21,7 +21,7 @@ def register(session: Session, name: str) -> str:
     if existing is not None:
         raise _duplicate(existing)
     token, token_id = new_token()
-    session.add(Station(name=name, token_id=token_id, token_hash=hash_token(token)))
+    session.add(Station(name=name, token_id=token_id, token_hash=hash_secret(token)))
     try:
         session.commit()
     except IntegrityError:          # added meanwhile by another `token add`

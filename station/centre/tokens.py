@@ -1,4 +1,5 @@
-"""Station tokens: each station sends its own as `Authorization: Bearer TOKEN`.
+"""Station tokens: each station sends its own as `Authorization: Bearer TOKEN`. The same salted scrypt
+keeps the dashboard's passwords (users.py).
 
 A token is `ID.SECRET`: ID (12 hex digits) is not secret and finds the station in one indexed lookup;
 SECRET is secrets.token_urlsafe(32). The centre keeps only a salted scrypt hash of the whole token, so its
@@ -39,8 +40,8 @@ def token_id_of(token: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _scrypt(token: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(token.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * n * r, dklen=32)
+def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * n * r, dklen=32)
 
 
 def _b64(data: bytes) -> str:
@@ -51,14 +52,14 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def hash_token(token: str) -> str:
-    """What the database keeps: `scrypt$N$r$p$SALT$HASH` (the parameters kept, so they can change later)."""
+def hash_secret(token: str) -> str:
+    """What the database keeps of a token or a password: `scrypt$N$r$p$SALT$HASH` (the parameters kept, so they can change later)."""
     salt = secrets.token_bytes(SALT_BYTES)
     digest = _scrypt(token, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
-def verify_token(token: str, stored: str) -> bool:
+def verify_secret(token: str, stored: str) -> bool:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
@@ -85,7 +86,7 @@ class ProvenTokens:
             known = self._proven.get(stored)
         if known is not None:
             return hmac.compare_digest(known, fingerprint)
-        if not verify_token(token, stored):
+        if not verify_secret(token, stored):
             return False
         with self._lock:
             if len(self._proven) >= self._limit:

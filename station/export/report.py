@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import socket
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from station.catalog.models import Book, Correction, Entry, Page, Scan, ScanPage
 from station.catalog.storage import write_atomic
 from station.config import LoadedConfig
-from station.export.workbook import DATE_FORMAT, DATETIME_FORMAT, _text_cell, _verify_no_formula
+from station.export.workbook import DATE_FORMAT, DATETIME_FORMAT, text_cell, verify_no_formula
 from station.review.entries import EntryState, book_facts, entry_state
 from station.review.strip import by_page_facts
 
@@ -100,9 +101,15 @@ class WeeklyReport:
                 "books": [b.as_dict() for b in self.books]}
 
 
-def _week_rows(done_days: list[date], expected: int, first: date | None, last: date) -> list[WeekRow]:
-    """One row per week from `first`'s week to `last`'s, weeks without progress included."""
-    per_week = Counter(week_start(day) for day in done_days)
+def weeks_of(days: list[date]) -> Counter[date]:
+    """How many of `days` fall in each week, by its Monday."""
+    return Counter(week_start(day) for day in days)
+
+
+def week_rows(per_week: Mapping[date, int], expected: int, first: date | None, last: date) -> list[WeekRow]:
+    """One row per week from `first`'s week to `last`'s, weeks without progress included; `per_week`
+    counts the entries done each week, by its Monday."""
+    per_week = Counter(per_week)
     monday = week_start(first) if first else week_start(last)
     rows, cumulative = [], 0
     while monday <= week_start(last):
@@ -167,7 +174,7 @@ def progress_of(session: Session, book: Book, last: datetime | None, today: date
             moment = _done_at(entry, state.pages)
             done_days.append(moment.date() if moment else today)
     expected = len(book.entries)
-    weeks = _week_rows(done_days, expected, min(done_days, default=None), today)
+    weeks = week_rows(weeks_of(done_days), expected, min(done_days, default=None), today)
     progress = BookProgress(book.id, expected, status["done"], status["missing"], status["doubtful"], pages, size,
                             last, weeks[-1].done, weeks, facts.notes())
     by_page = by_page_facts(session, book)
@@ -201,7 +208,7 @@ def weekly_report(session: Session, cfg: LoadedConfig, book_id: str | None = Non
     books = [progress for progress, _ in collected]
     expected = sum(b.expected for b in books)
     return WeeklyReport(cfg.settings.commune or NO_COMMUNE, socket.gethostname(), datetime.now().astimezone(),
-                        expected, _week_rows(every_day, expected, min(every_day, default=None), today), books)
+                        expected, week_rows(weeks_of(every_day), expected, min(every_day, default=None), today), books)
 
 
 # --- Excel ------------------------------------------------------------------------------------
@@ -209,7 +216,7 @@ WEEK_HEADER = ["Tuần / week", "Từ ngày / from", "Đến ngày / to", "Xong 
                "Lũy kế / cumulative", "Còn lại / remaining"]
 
 
-def _date_cell(ws, value: date | datetime | None, fmt: str = DATE_FORMAT):
+def date_cell(ws, value: date | datetime | None, fmt: str = DATE_FORMAT):
     if value is None:
         return None
     cell = WriteOnlyCell(ws, value.replace(tzinfo=None) if isinstance(value, datetime) else value)
@@ -217,8 +224,8 @@ def _date_cell(ws, value: date | datetime | None, fmt: str = DATE_FORMAT):
     return cell
 
 
-def _week_cells(ws, row: WeekRow) -> list:
-    return [_text_cell(ws, row.week), _date_cell(ws, row.start), _date_cell(ws, row.end), row.done,
+def week_cells(ws, row: WeekRow) -> list:
+    return [text_cell(ws, row.week), date_cell(ws, row.start), date_cell(ws, row.end), row.done,
             row.cumulative, row.remaining]
 
 
@@ -227,36 +234,36 @@ def weekly_workbook(report: WeeklyReport, name: str) -> bytes:
     the config or the catalog is written as plain text, never as a formula."""
     wb = Workbook(write_only=True)
     commune = wb.create_sheet("Xã")
-    commune.append([_text_cell(commune, "Báo cáo tiến độ số hóa Sổ hộ tịch theo tuần / weekly progress")])
-    commune.append([_text_cell(commune, "Xã / commune"), _text_cell(commune, report.commune)])
-    commune.append([_text_cell(commune, "Trạm / station"), _text_cell(commune, report.station)])
-    commune.append([_text_cell(commune, "Lập lúc / generated"),
-                    _date_cell(commune, report.generated_at, DATETIME_FORMAT)])
-    commune.append([_text_cell(commune, "Tổng số trường hợp / entries"), report.expected])
+    commune.append([text_cell(commune, "Báo cáo tiến độ số hóa Sổ hộ tịch theo tuần / weekly progress")])
+    commune.append([text_cell(commune, "Xã / commune"), text_cell(commune, report.commune)])
+    commune.append([text_cell(commune, "Trạm / station"), text_cell(commune, report.station)])
+    commune.append([text_cell(commune, "Lập lúc / generated"),
+                    date_cell(commune, report.generated_at, DATETIME_FORMAT)])
+    commune.append([text_cell(commune, "Tổng số trường hợp / entries"), report.expected])
     commune.append([])
-    commune.append([_text_cell(commune, h) for h in WEEK_HEADER])
+    commune.append([text_cell(commune, h) for h in WEEK_HEADER])
     for row in report.weeks:
-        commune.append(_week_cells(commune, row))
+        commune.append(week_cells(commune, row))
 
     books = wb.create_sheet("Sổ")
-    books.append([_text_cell(books, h) for h in (
+    books.append([text_cell(books, h) for h in (
         "Sổ / book", "Tổng số / expected", "Xong / done", "Thiếu / missing", "Cần kiểm tra / doubtful",
         "Xong tuần này / done this week", "Còn lại / remaining", "Trang / pages", "MB",
         "Hoạt động gần nhất / last activity")])
     for book in report.books:
-        books.append([_text_cell(books, book.book), book.expected, book.done, book.missing, book.doubtful,
+        books.append([text_cell(books, book.book), book.expected, book.done, book.missing, book.doubtful,
                       book.done_this_week, book.expected - book.done, book.pages, round(book.bytes / 1e6, 1),
-                      _date_cell(books, book.last_activity, DATETIME_FORMAT)])
+                      date_cell(books, book.last_activity, DATETIME_FORMAT)])
 
     by_week = wb.create_sheet("Theo tuần")
-    by_week.append([_text_cell(by_week, "Sổ / book"), *(_text_cell(by_week, h) for h in WEEK_HEADER)])
+    by_week.append([text_cell(by_week, "Sổ / book"), *(text_cell(by_week, h) for h in WEEK_HEADER)])
     for book in report.books:
         for row in book.weeks:
-            by_week.append([_text_cell(by_week, book.book), *_week_cells(by_week, row)])
+            by_week.append([text_cell(by_week, book.book), *week_cells(by_week, row)])
 
     buffer = io.BytesIO()
     wb.save(buffer)
-    _verify_no_formula(buffer, name)
+    verify_no_formula(buffer, name)
     return buffer.getvalue()
 
 

@@ -42,7 +42,7 @@ _EXCEL_MAX_TEXT = 32767
 EXPORT_DATE = datetime(2000, 1, 1)
 
 
-def _text_cell(ws, text: str) -> WriteOnlyCell:
+def text_cell(ws, text: str) -> WriteOnlyCell:
     text = _XML_ILLEGAL_RE.sub("", text)[:_EXCEL_MAX_TEXT]
     cell = WriteOnlyCell(ws)
     cell.value = text
@@ -58,7 +58,7 @@ def _cell(ws, value: Any) -> Any:
     if isinstance(value, (ArrayFormula, DataTableFormula)):
         value = getattr(value, "text", None) or "="
     if isinstance(value, str):
-        return _text_cell(ws, value)
+        return text_cell(ws, value)
     if isinstance(value, bool) or isinstance(value, (int, float)):
         return value
     if isinstance(value, datetime):
@@ -72,7 +72,7 @@ def _cell(ws, value: Any) -> Any:
         return cell
     if isinstance(value, (time, timedelta)):
         return WriteOnlyCell(ws, value.replace(tzinfo=None) if isinstance(value, time) else value)
-    return _text_cell(ws, str(value))
+    return text_cell(ws, str(value))
 
 
 # A formula is an <f> element (any namespace prefix) inside a worksheet part. Text and attribute
@@ -81,7 +81,7 @@ _FORMULA_TAG_RE = re.compile(rb"<(?:[A-Za-z_][A-Za-z0-9_.-]*:)?f[\s/>]")
 _CHUNK = 1 << 20
 
 
-def _verify_no_formula(written: io.BytesIO, export_path: str) -> None:
+def verify_no_formula(written: io.BytesIO, export_path: str) -> None:
     """Reopen the written file and refuse it if any worksheet holds a formula element.
 
     Scans the worksheet XML itself (independent of openpyxl's reader, and ~50x faster than
@@ -138,7 +138,7 @@ def write_export_workbook(path: str | os.PathLike, register: Register, file_name
         ws = wb.create_sheet(title=register.sheet)
     except ValueError:
         ws = wb.create_sheet(title="DangKy")
-    ws.append([None if i in unnamed else _text_cell(ws, h) for i, h in enumerate(header)])
+    ws.append([None if i in unnamed else text_cell(ws, h) for i, h in enumerate(header)])
     for entry in register.entries:
         values = list(entry.values[:width]) + [None] * (width - len(entry.values))
         if file_pos == width:
@@ -149,7 +149,7 @@ def write_export_workbook(path: str | os.PathLike, register: Register, file_name
 
     buffer = io.BytesIO()
     wb.save(buffer)
-    _verify_no_formula(buffer, path_s)
+    verify_no_formula(buffer, path_s)
     write_atomic(Path(path_s), _dated(buffer, wb))
 
 
