@@ -472,7 +472,8 @@ def sync(obj: Context, centre_url, token, retries):
         client = CentreClient(url, token)
     except ValueError:
         raise InputError(f"--centre {url}: cần địa chỉ http(s)://MÁY:CỔNG / an http(s) URL is needed.") from None
-    report = Sync(obj.maker, obj.cfg.home, obj.cfg.settings.commune, client, retries).run()
+    report = Sync(obj.maker, obj.cfg.home, obj.cfg.settings.commune, client, retries,
+                  district=obj.cfg.settings.district).run()
     click.echo(f"Đã đồng bộ với trung tâm / synced: {report.books_sent} sổ gửi, {report.books_unchanged} sổ không "
                f"đổi, {report.files_sent} tệp ({report.bytes_sent / 1e6:.1f} MB) trong {report.seconds:.1f} s / "
                f"{report.books_sent} books sent, {report.books_unchanged} unchanged, {report.files_sent} files.")
@@ -838,6 +839,21 @@ def centre_status(database, as_json):
         when = f"{c.last_contact.astimezone():%Y-%m-%d %H:%M}" if c.last_contact else "chưa bao giờ / never"
         revoked = " (đã thu hồi / revoked)" if c.revoked else ""
         click.echo(f"Trạm {c.station}{revoked}: liên lạc cuối / last contact {when}, {c.books} sổ / books")
+
+
+@centre.command("commune")
+@click.argument("name")
+@_database_option
+@click.option("--district", required=True, help="The commune's district (huyện), e.g. \"Hải Lăng\".")
+def centre_commune(name, database, district):
+    """Đặt huyện của một xã / set or correct a commune's district on the centre's dashboard (the name is
+    compared without case and without "Xã"/"Phường"/"Thị trấn"; a station's config.yaml never overrides it)."""
+    from station.centre.catalog import open_centre
+    from station.centre.communes import set_district
+    with open_centre(database)() as session:
+        commune = set_district(session, name, district)
+    click.echo(f"Xã {commune.name} thuộc huyện {commune.district} / commune {commune.name} is in district "
+               f"{commune.district}.")
 
 
 @centre.command("export")

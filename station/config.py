@@ -67,6 +67,8 @@ class StationConfig(BaseModel):
     language: Literal["vi", "en"] = "vi"
     # The commune (xã) whose books this station scans: named on the weekly report sent to the district.
     commune: str = Field("", max_length=100)
+    # Its district (huyện): sent to the province centre, which groups communes by district.
+    district: str = Field("", max_length=100)
     profiles_dir: Path = Path("profiles")
     # Worker processes for page processing; 0 = one per core.
     workers: int = Field(0, ge=0, le=64)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from station import faults
 from station.catalog.models import utcnow
 from station.centre.blobs import put_blob
+from station.centre.communes import heard_from_station
 from station.centre.catalog import (Blob, Book, Correction, Entry, EntryState, Page, Pdf, Scan, Station,
                                     StationBlob, StationBook)
 from station.centre.push import MissingFiles, apply_push
@@ -49,6 +50,7 @@ Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 class Hello(BaseModel):
     model_config = ConfigDict(extra="forbid")
     commune: str | None = Field(None, max_length=100, description="The commune in the station's config.yaml.")
+    district: str | None = Field(None, max_length=100, description="Its district (huyện), when config.yaml says.")
     software: str | None = Field(None, max_length=100, description="The station's program and version.")
     hashes: list[Sha256] = Field(default_factory=list, max_length=MAX_HASHES,
                                  description="SHA-256 of files the station means to send: `have` says which "
@@ -162,6 +164,7 @@ def hello(station: CurrentStation, request: Request, body: Hello | None = None) 
         row.last_contact = now
         if body.commune is not None:
             row.commune = body.commune
+            heard_from_station(session, body.commune, body.district)
         holds = _holds(session, station.id)
         wanted = sorted(set(body.hashes))
         have = list(session.scalars(select(StationBlob.sha256).where(

@@ -109,7 +109,8 @@ class Entry(CentreBase):
 class EntryState(CentreBase):
     """What one station says of an entry: done, missing or doubtful there, and why."""
     __tablename__ = "entry_states"
-    __table_args__ = (CheckConstraint("status IN ('done', 'missing', 'doubtful')", name="status_known"),)
+    __table_args__ = (CheckConstraint("status IN ('done', 'missing', 'doubtful')", name="status_known"),
+                      Index("ix_entry_states_entry_id", "entry_id"))
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
@@ -166,7 +167,8 @@ class Page(CentreBase):
     read_number: Mapped[int | None]
     book_page: Mapped[int | None]         # the page's place in a bound book, stated or read
     measures: Mapped[dict | None] = mapped_column(JSONB)
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Indexed for the dashboard's throughput over the last days.
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class ScanPage(CentreBase):
@@ -180,6 +182,7 @@ class Pdf(CentreBase):
     """A station's current PDF of an entry. A PDF rewritten by a correction replaces the row; its older
     file stays in the store."""
     __tablename__ = "pdfs"
+    __table_args__ = (Index("ix_pdfs_entry_id", "entry_id"),)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
     scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
@@ -247,3 +250,35 @@ def open_centre(url: str) -> sessionmaker[Session]:
         raise CentreError(f"Không kết nối được cơ sở dữ liệu {shown(parsed)} / cannot reach the centre's "
                           f"database ({reason}): check --database and that PostgreSQL is running.") from None
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class Commune(CentreBase):
+    """A commune as the centre's picture groups it: its name compared normalised (communes.py), and the
+    district (huyện) it belongs to, which the books do not say."""
+    __tablename__ = "communes"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)    # communes.commune_key(name)
+    name: Mapped[str] = mapped_column(String(100))                     # as last written, for display
+    district: Mapped[str | None] = mapped_column(String(100))
+    # "station" (a station's config.yaml said it) or "centre" (set by `station centre commune`): a
+    # station's word never overrides the centre's correction.
+    district_source: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CentreUser(CentreBase):
+    """Someone allowed to see the centre's dashboard; only a salted scrypt hash of the password is kept."""
+    __tablename__ = "centre_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSession(CentreBase):
+    """A signed-in browser: the cookie holds a random id, the database only its SHA-256."""
+    __tablename__ = "user_sessions"
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("centre_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -26,7 +26,7 @@ def sync_forever(cfg: LoadedConfig, sessions, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             report = Sync(sessions, cfg.home, cfg.settings.commune, CentreClient(centre.url, centre.token),
-                          retries=3, stop=stop).run()
+                          retries=3, stop=stop, district=cfg.settings.district).run()
             log.info("synced with the centre: %d books sent, %d files", report.books_sent, report.files_sent)
         except StationError as exc:
             log.warning("sync with the centre not finished: %s", exc.message)

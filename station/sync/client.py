@@ -96,8 +96,11 @@ class CentreClient:
     def _json(self, method: str, path: str, payload: bytes) -> tuple[int, dict]:
         return self._call(method, path, payload, {"Content-Type": "application/json"})
 
-    def hello(self, commune: str, software: str, hashes: list[str]) -> dict:
-        body = json.dumps({"commune": commune, "software": software, "hashes": hashes}).encode()
+    def hello(self, commune: str, software: str, hashes: list[str], district: str = "") -> dict:
+        said = {"commune": commune, "software": software, "hashes": hashes}
+        if district:    # only when set: a centre older than the district refuses fields it does not know
+            said["district"] = district
+        body = json.dumps(said).encode()
         status, answer = self._json("POST", "/api/sync/hello", body)
         _refuse_unless_ok(status, answer)
         return answer

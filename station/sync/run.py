@@ -72,8 +72,9 @@ def one_sync_at_a_time(home: Path):
 
 class Sync:
     def __init__(self, sessions, home: Path, commune: str, client: CentreClient, retries: int = 5,
-                 first_wait: float = 0.5, stop: threading.Event | None = None):
+                 first_wait: float = 0.5, stop: threading.Event | None = None, district: str = ""):
         self.sessions, self.home, self.commune, self.client = sessions, home, commune, client
+        self.district = district
         self.retries, self.first_wait = retries, first_wait
         # Set when `station run` stops: the sync ends between two requests, saying what is left.
         self.stop = stop or threading.Event()
@@ -139,7 +140,7 @@ class Sync:
         bodies = [(push, *wire(push)) for push in outgoing.pushes]
         left.books = [p.book.code if p.book else "-" for p, _, _ in bodies]   # until the centre says otherwise
         left.files = dict(outgoing.files)
-        first = self._retrying(lambda: self.client.hello(self.commune, SOFTWARE, []))
+        first = self._retrying(lambda: self.client.hello(self.commune, SOFTWARE, [], self.district))
         held = {(b["commune"], b["code"]): b.get("digest") for b in first["holds"]["books"]}
         pending = [(push, body) for push, body, digest in bodies
                    if push.book is None or held.get((push.book.commune, push.book.code)) != digest]
@@ -150,7 +151,7 @@ class Sync:
         hashes, step = sorted(needed), first.get("max_hashes", 10_000)
         for start in range(0, len(hashes), step):
             chunk = hashes[start:start + step]
-            answer = self._retrying(lambda: self.client.hello(self.commune, SOFTWARE, chunk))
+            answer = self._retrying(lambda: self.client.hello(self.commune, SOFTWARE, chunk, self.district))
             for sha in answer["have"]:
                 left.files.pop(sha, None)
         return pending

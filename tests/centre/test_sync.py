@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from station.centre.catalog import (Blob, Book, Correction, Entry, EntryState, Page, Pdf, Scan, ScanPage,
+from station.centre.catalog import (Blob, Book, Commune, Correction, Entry, EntryState, Page, Pdf, Scan, ScanPage,
                                     StationBlob, StationBook)
 from station.cli import main
 from station.sync.collect import collect
@@ -25,9 +25,11 @@ REPO = Path(__file__).resolve().parents[2]
 COMMUNE = "Xã Hải Lăng"
 
 
-def station_config(folder: Path, commune: str = COMMUNE, centre: dict | None = None) -> Path:
+def station_config(folder: Path, commune: str = COMMUNE, centre: dict | None = None, district: str = "") -> Path:
     path = folder / "config.yaml"
     data = {"commune": commune, "profiles_dir": str(REPO / "profiles"), "default_profile": "ministry-color"}
+    if district:
+        data["district"] = district
     if centre:
         data["centre"] = centre
     path.write_text(json.dumps(data), encoding="utf-8")     # YAML reads JSON
@@ -115,6 +117,20 @@ def test_two_stations_holding_halves_make_one_book_and_a_second_sync_sends_nothi
     from tests.test_strip_api import client_for      # the dashboard's API says it too
     shown = client_for(a.home).get("/api/station").json()["centre"]
     assert shown["last_reached"] == state["last_reached"] and shown["left_files"] == 0
+
+
+def test_the_district_in_config_reaches_the_centre_and_a_station_without_one_still_syncs(two_stations,
+                                                                                         running_centre):
+    a, b = two_stations
+    centre = running_centre
+    sync(b, centre, "xa-b")                                       # no district: as before
+    with centre.sessions() as session:
+        assert session.get(Commune, "hải lăng").district is None
+    config = station_config(a.home.parent, commune="hải lăng ", district="Huyện Hải Lăng")
+    station_cli(a, "sync", "--centre", centre.url, "--token", centre.tokens["xa-a"], "--retries", 0, config=config)
+    with centre.sessions() as session:
+        commune = session.get(Commune, "hải lăng")
+        assert (commune.district, commune.district_source) == ("Huyện Hải Lăng", "station")
 
 
 def test_a_wrong_token_is_refused_and_nothing_is_written(two_stations, running_centre):

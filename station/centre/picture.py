@@ -1,0 +1,299 @@
+"""The province's picture for the centre's dashboard: province → district → commune → book → entry, each
+station's throughput and last contact, and the books at risk.
+
+Everything is counted by PostgreSQL (GROUP BY over one statement per view), never entry by entry in
+Python: a province is some 2,000 books, 200,000 entries and 1,000,000 pages, and a view must answer within
+a second. Python only adds up the per-book rows (a few thousand at most) into communes and districts, whose
+names are compared normalised (communes.py). An entry's outcome follows progress.py's rule, written here
+as SQL (`OUTCOMES`): done when the picked scan is done with its PDF, or, with no pick, when exactly one
+station has it done with its PDF; done on several stations and not picked, a rescan to pick; doubtful when
+a station holds it doubtful (or done without its PDF); missing otherwise.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from station.catalog.models import utcnow
+from station.centre.communes import NO_DISTRICT, commune_key, districts, known_names, tidy
+
+STALLED_DAYS = 3          # an unfinished book with nothing new for this long is stalled
+SILENT_HOURS = 24         # a station not heard from for this long is flagged
+THROUGHPUT_DAYS = 7       # stations' throughput is measured over this many last days
+NO_COMMUNE = "(chưa đặt tên xã / commune not set)"
+MAX_PAGE = 500            # rows a listing sends at once
+
+# Which entries: one of these, chosen by the caller, never built from what a request says.
+ENTRIES_OF = {
+    "all": "SELECT id, book_id, number FROM entries",
+    "books": "SELECT id, book_id, number FROM entries WHERE book_id = ANY(:book_ids)",
+}
+
+OUTCOMES = """
+chosen AS ({entries}),
+states AS (
+    SELECT es.entry_id,
+           count(*) FILTER (WHERE es.status = 'done') AS done_n,
+           count(*) FILTER (WHERE es.status = 'done' AND pd.entry_id IS NOT NULL) AS done_with_pdf,
+           count(*) FILTER (WHERE es.status = 'doubtful') AS doubtful_n,
+           max(coalesce(es.changed_at, pd.created_at)) FILTER (WHERE es.status = 'done') AS done_at,
+           max(es.changed_at) AS changed_at
+    FROM entry_states es JOIN chosen c ON c.id = es.entry_id
+    LEFT JOIN pdfs pd ON pd.station_id = es.station_id AND pd.entry_id = es.entry_id
+    GROUP BY es.entry_id),
+outcomes AS (
+    SELECT c.id, c.book_id, c.number,
+           CASE WHEN pk.id IS NOT NULL THEN
+                    CASE WHEN pes.status = 'done' AND ppd.scan_id = pk.id THEN 'done' ELSE 'doubtful' END
+                WHEN s.done_n = 1 THEN CASE WHEN s.done_with_pdf = 1 THEN 'done' ELSE 'doubtful' END
+                WHEN s.done_n > 1 OR s.doubtful_n > 0 THEN 'doubtful'
+                ELSE 'missing' END AS status,
+           (pk.id IS NULL AND coalesce(s.done_n, 0) > 1) AS to_pick,
+           CASE WHEN pk.id IS NOT NULL THEN coalesce(pes.changed_at, ppd.created_at) ELSE s.done_at END AS done_at,
+           s.changed_at
+    FROM chosen c
+    LEFT JOIN states s ON s.entry_id = c.id
+    LEFT JOIN scans pk ON pk.entry_id = c.id AND pk.picked
+    LEFT JOIN entry_states pes ON pes.entry_id = c.id AND pes.station_id = pk.station_id
+    LEFT JOIN pdfs ppd ON ppd.entry_id = c.id AND ppd.station_id = pk.station_id)
+"""
+
+
+def outcomes_sql(entries: str, query: str) -> str:
+    """`query` over the CTE `outcomes` (id, book_id, number, status, to_pick, done_at, changed_at)."""
+    return "WITH " + OUTCOMES.format(entries=ENTRIES_OF[entries]) + query
+
+
+@dataclass
+class Totals:
+    expected: int = 0
+    done: int = 0
+    doubtful: int = 0
+    missing: int = 0
+    to_pick: int = 0
+
+    def add(self, other: Totals) -> None:
+        for name in ("expected", "done", "doubtful", "missing", "to_pick"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class BookRow(Totals):
+    id: int = 0
+    commune: str = ""
+    code: str = ""
+    last_activity: datetime | None = None
+    stalled: bool = False
+    risks: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["last_activity"] = self.last_activity.isoformat() if self.last_activity else None
+        return data
+
+
+@dataclass
+class Area(Totals):
+    """A district or a commune: its totals and how many of its books are at risk."""
+    name: str = ""
+    key: str = ""
+    books: int = 0
+    at_risk: int = 0
+    stalled: int = 0
+
+    def take(self, book: BookRow) -> None:
+        self.add(book)
+        self.books += 1
+        self.at_risk += bool(book.risks)
+        self.stalled += book.stalled
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+BOOK_TOTALS = """
+SELECT b.id, b.commune, b.code,
+       count(o.id) AS expected,
+       count(*) FILTER (WHERE o.status = 'done') AS done,
+       count(*) FILTER (WHERE o.status = 'doubtful') AS doubtful,
+       count(*) FILTER (WHERE o.status = 'missing') AS missing,
+       count(*) FILTER (WHERE o.to_pick) AS to_pick,
+       greatest(max(o.changed_at), max(o.done_at), max(sc.last_scan), b.created_at) AS last_activity
+FROM books b
+LEFT JOIN outcomes o ON o.book_id = b.id
+LEFT JOIN (SELECT c.book_id, max(scans.created_at) AS last_scan FROM scans JOIN chosen c ON c.id = scans.entry_id
+           GROUP BY c.book_id) sc ON sc.book_id = b.id
+{where}
+GROUP BY b.id
+ORDER BY b.commune, b.code
+"""
+
+
+def book_rows(session: Session, book_ids: list[int] | None = None, stalled_days: float = STALLED_DAYS,
+              now: datetime | None = None) -> list[BookRow]:
+    """Every book's totals (or those of `book_ids`), with its risks."""
+    if book_ids is None:
+        sql = outcomes_sql("all", BOOK_TOTALS.format(where=""))
+        params = {}
+    else:
+        sql = outcomes_sql("books", BOOK_TOTALS.format(where="WHERE b.id = ANY(:book_ids)"))
+        params = {"book_ids": book_ids}
+    stalled_before = (now or utcnow()) - timedelta(days=stalled_days)
+    rows = []
+    for r in session.execute(text(sql), params).mappings():
+        book = BookRow(expected=r["expected"], done=r["done"], doubtful=r["doubtful"], missing=r["missing"],
+                       to_pick=r["to_pick"], id=r["id"], commune=r["commune"], code=r["code"],
+                       last_activity=r["last_activity"])
+        book.stalled = book.done < book.expected and (book.last_activity is None
+                                                      or book.last_activity < stalled_before)
+        book.risks = risks(book, stalled_days)
+        rows.append(book)
+    return rows
+
+
+def risks(book: BookRow, stalled_days: float) -> list[str]:
+    """Why a book needs someone's eye; none for a book going well. Entries missing from a book nobody has
+    started are only work to come; once it has started they are gaps."""
+    found = []
+    if book.stalled:
+        found.append(f"đứng yên hơn {stalled_days:g} ngày / nothing new for over {stalled_days:g} days")
+    if book.to_pick:
+        found.append(f"{book.to_pick} cần chọn bản quét / rescans to pick")
+    if book.doubtful - book.to_pick > 0:
+        found.append(f"{book.doubtful - book.to_pick} cần kiểm tra / doubtful")
+    if book.missing and book.done + book.doubtful:
+        found.append(f"{book.missing} thiếu / missing")
+    return found
+
+
+def risk_order(book: BookRow) -> tuple:
+    return (not book.stalled, -book.to_pick, -(book.doubtful - book.to_pick), -book.missing, book.commune, book.code)
+
+
+@dataclass
+class Picture:
+    """Books grouped by commune key and district (NO_DISTRICT when none is known)."""
+    books: list[BookRow]
+    commune_names: dict[str, str]           # key → name shown
+    district_of: dict[str, str]             # commune key → district shown
+
+    def commune_books(self, key: str) -> list[BookRow]:
+        return [b for b in self.books if commune_key(b.commune) == key]
+
+    def communes(self, district: str | None = None) -> list[Area]:
+        areas: dict[str, Area] = {}
+        for book in self.books:
+            key = commune_key(book.commune)
+            if district is not None and self.district_of.get(key, NO_DISTRICT) != district:
+                continue
+            area = areas.setdefault(key, Area(name=self.commune_names.get(key) or tidy(book.commune) or NO_COMMUNE,
+                                              key=key))
+            area.take(book)
+        return sorted(areas.values(), key=lambda a: a.name.casefold())
+
+    def districts(self) -> list[Area]:
+        areas: dict[str, Area] = defaultdict(Area)
+        for book in self.books:
+            name = self.district_of.get(commune_key(book.commune), NO_DISTRICT)
+            area = areas[name]
+            area.name = area.key = name
+            area.take(book)
+        # The books without a district last: they ask for the district to be set.
+        return sorted(areas.values(), key=lambda a: (a.name == NO_DISTRICT, a.name.casefold()))
+
+
+def picture(session: Session, stalled_days: float = STALLED_DAYS, book_ids: list[int] | None = None,
+            now: datetime | None = None) -> Picture:
+    names = known_names(session)
+    known = districts(session)
+    district_of = {key: known[key] for key in names if known.get(key)}
+    return Picture(book_rows(session, book_ids, stalled_days, now), names, district_of)
+
+
+def commune_book_ids(session: Session, key: str) -> list[int]:
+    """The books of a commune, however each station spelled its name."""
+    return _books_of_communes(session, lambda name: commune_key(name) == key)
+
+
+def district_book_ids(session: Session, district: str) -> list[int]:
+    known = districts(session)
+    return _books_of_communes(session, lambda name: (known.get(commune_key(name)) or NO_DISTRICT) == district)
+
+
+def _books_of_communes(session: Session, wanted) -> list[int]:
+    spellings = [name for name in session.scalars(text("SELECT DISTINCT commune FROM books")) if wanted(name)]
+    return list(session.scalars(text("SELECT id FROM books WHERE commune = ANY(:names) ORDER BY id"),
+                                {"names": spellings}))
+
+
+# --- one book's entries -------------------------------------------------------------------------------
+ENTRY_PAGE = """
+SELECT o.id, o.number, o.status, o.to_pick, o.done_at, e.page_no, e.reg_date
+FROM outcomes o JOIN entries e ON e.id = o.id
+WHERE (CAST(:status AS text) IS NULL OR o.status = :status)
+ORDER BY o.number
+LIMIT :limit OFFSET :offset
+"""
+ENTRY_COUNTS = "SELECT status, count(*) FROM outcomes GROUP BY status"
+STATION_SAYS = """
+SELECT es.entry_id, st.name, es.status, es.reason FROM entry_states es JOIN stations st ON st.id = es.station_id
+WHERE es.entry_id = ANY(:ids) ORDER BY st.name
+"""
+
+
+def book_entries(session: Session, book_id: int, status: str | None, offset: int, limit: int) -> dict:
+    """A page of one book's entries with their outcome and what each station says of the doubtful ones."""
+    limit = max(1, min(limit, MAX_PAGE))
+    params = {"book_ids": [book_id], "status": status, "limit": limit, "offset": max(0, offset)}
+    rows = list(session.execute(text(outcomes_sql("books", ENTRY_PAGE)), params).mappings())
+    counts = dict(session.execute(text(outcomes_sql("books", ENTRY_COUNTS)), params).all())
+    says: dict[int, list[str]] = defaultdict(list)
+    for entry_id, station, said, reason in session.execute(text(STATION_SAYS), {"ids": [r["id"] for r in rows]}):
+        if said != "done" or reason:
+            says[entry_id].append(f"{station}: {reason or said}")
+    entries = [{"number": r["number"], "status": r["status"], "to_pick": r["to_pick"],
+                "done_at": r["done_at"].isoformat() if r["done_at"] else None, "page_no": r["page_no"],
+                "reg_date": r["reg_date"].isoformat() if r["reg_date"] else None, "stations": says.get(r["id"], [])}
+               for r in rows]
+    total = counts.get(status, 0) if status else sum(counts.values())
+    return {"entries": entries, "offset": params["offset"], "limit": limit, "total": total}
+
+
+# --- stations ---------------------------------------------------------------------------------------
+STATION_WORK = """
+SELECT s.id, s.name, s.commune, s.last_contact, s.revoked_at,
+       coalesce(p.pages, 0) AS pages, coalesce(p.hours, 0) AS active_hours,
+       coalesce(d.pdfs, 0) AS pdfs, coalesce(e.done, 0) AS entries_done
+FROM stations s
+LEFT JOIN (SELECT station_id, count(*) AS pages, count(DISTINCT date_trunc('hour', processed_at)) AS hours
+           FROM pages WHERE processed_at >= :since GROUP BY station_id) p ON p.station_id = s.id
+LEFT JOIN (SELECT station_id, count(*) AS pdfs FROM pdfs WHERE created_at >= :since GROUP BY station_id) d
+       ON d.station_id = s.id
+LEFT JOIN (SELECT station_id, count(*) AS done FROM entry_states
+           WHERE status = 'done' AND changed_at >= :since GROUP BY station_id) e ON e.station_id = s.id
+ORDER BY s.name
+"""
+
+
+def station_work(session: Session, days: float = THROUGHPUT_DAYS, silent_hours: float = SILENT_HOURS,
+                 now: datetime | None = None) -> list[dict]:
+    """Each station's last contact and its work over the last `days`: pages processed, pages an hour (over
+    the hours it processed any), PDFs received, entries done and done a day."""
+    now = now or utcnow()
+    silent_before = now - timedelta(hours=silent_hours)
+    stations = []
+    for r in session.execute(text(STATION_WORK), {"since": now - timedelta(days=days)}).mappings():
+        contact = r["last_contact"]
+        stations.append({
+            "station": r["name"], "commune": r["commune"], "revoked": r["revoked_at"] is not None,
+            "last_contact": contact.isoformat() if contact else None,
+            "silent": r["revoked_at"] is None and (contact is None or contact < silent_before),
+            "pages": r["pages"], "active_hours": r["active_hours"],
+            "pages_per_hour": round(r["pages"] / r["active_hours"], 1) if r["active_hours"] else 0.0,
+            "pdfs": r["pdfs"], "entries_done": r["entries_done"],
+            "entries_per_day": round(r["entries_done"] / days, 1)})
+    return stations
