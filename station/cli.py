@@ -737,8 +737,13 @@ def _database_option(command):
               help="Folder of the centre's files (PDFs, page images, registers), kept by SHA-256.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8780, show_default=True, type=click.IntRange(1, 65535))
-def centre_serve(database, store, host, port):
-    """Chạy trung tâm tỉnh / run the province centre: the stations' API under /api/ (a token each)."""
+@click.option("--stalled-days", default=3.0, show_default=True, type=click.FloatRange(0.1, 365),
+              help="The dashboard calls an unfinished book stalled after this many days with nothing new.")
+@click.option("--silent-hours", default=24.0, show_default=True, type=click.FloatRange(0.1, 24 * 365),
+              help="The dashboard warns of a station not heard from for this many hours.")
+def centre_serve(database, store, host, port, stalled_days, silent_hours):
+    """Chạy trung tâm tỉnh / run the province centre: the stations' API under /api/ (a token each) and the
+    dashboard at / (a user each: `station centre user add`)."""
     import os
 
     from station.centre.app import create_app, serve
@@ -746,12 +751,12 @@ def centre_serve(database, store, host, port):
     from station.centre.catalog import open_centre
     from station.centre.store import DiskStore
     os.umask(0o077)                  # citizens' data: whatever the centre writes is its user's alone
-    app = create_app(open_centre(database), DiskStore(store))
+    app = create_app(open_centre(database), DiskStore(store), stalled_days=stalled_days, silent_hours=silent_hours)
     if not is_loopback(host):
         click.echo("Cảnh báo / warning: HTTP không mã hóa ra ngoài máy này; đặt trung tâm sau một proxy TLS "
                    "(nginx, caddy) / plain HTTP beyond this machine: put the centre behind a TLS proxy.", err=True)
     serve(app, host, port, on_started=lambda: click.echo(
-        f"Trung tâm tỉnh đang chạy / province centre listening: http://{host}:{port}/api/ (Ctrl-C để dừng / to stop)"))
+        f"Trung tâm tỉnh đang chạy / province centre listening: http://{host}:{port}/ (Ctrl-C để dừng / to stop)"))
 
 
 @centre.group("token")
@@ -812,6 +817,83 @@ def centre_token_list(database):
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+@centre.group("user")
+def centre_user():
+    """Người dùng bảng điều khiển / the dashboard's users: add, revoke, list."""
+
+
+@centre_user.command("add")
+@click.argument("name")
+@_database_option
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input (its first line) instead of making one.")
+def centre_user_add(name, database, password_stdin):
+    """Thêm người dùng, in mật khẩu / add a dashboard user and print the password made (last line)."""
+    from station.centre import users
+    from station.centre.catalog import open_centre
+    given = None
+    if password_stdin:
+        given = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    with open_centre(database)() as session:
+        password = users.add_user(session, name, given)
+    if given is not None:
+        click.echo(f"Đã thêm người dùng {name} / user added, with the password given.")
+        return
+    click.echo(f"Đã thêm người dùng {name}. Mật khẩu chỉ hiện một lần này: trao tận tay / user added. The password "
+               "is shown only this once: hand it over in person.")
+    click.echo(password)
+
+
+@centre_user.command("revoke")
+@click.argument("name")
+@_database_option
+def centre_user_revoke(name, database):
+    """Thu hồi người dùng / revoke a dashboard user: signed out at once, refused from now on."""
+    from station.centre import users
+    from station.centre.catalog import open_centre
+    with open_centre(database)() as session:
+        user, now = users.revoke_user(session, name)
+    if now:
+        click.echo(f"Đã thu hồi người dùng {name} / user revoked: signed out and refused from now on.")
+    else:
+        click.echo(f"Người dùng {name} đã bị thu hồi từ {user.revoked_at.astimezone():%Y-%m-%d %H:%M} / "
+                   "already revoked.")
+
+
+@centre_user.command("list")
+@_database_option
+def centre_user_list(database):
+    """Liệt kê người dùng / list the dashboard's users (never their passwords)."""
+    from station.centre import users
+    from station.centre.catalog import open_centre
+    with open_centre(database)() as session:
+        known = users.all_users(session)
+    if not known:
+        click.echo("Chưa có người dùng nào / no users yet: `station centre user add NAME`.")
+    for user in known:
+        state = (f"thu hồi / revoked {user.revoked_at.astimezone():%Y-%m-%d %H:%M}" if user.revoked_at
+                 else "hoạt động / active")
+        click.echo(f"{user.name}  {state}  thêm / added {user.created_at.astimezone():%Y-%m-%d %H:%M}")
+
+
+@centre.command("report")
+@_database_option
+@click.option("--district", help="The district (huyện) whose communes to report on.")
+@click.option("--commune", help="The commune (xã) whose books to report on.")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The Excel file to write, e.g. bao-cao-tuan.xlsx.")
+def centre_report(database, district, commune, out):
+    """Báo cáo tiến độ theo tuần từ trung tâm / the weekly progress report from the centre's data: the province
+    (by district), a district (by commune) or a commune (by book), as Excel."""
+    from station.centre.catalog import open_centre
+    from station.centre.weekly import area_report, write_report_workbook
+    with open_centre(database)() as session:
+        report = area_report(session, district, commune)
+    write_report_workbook(out, report)
+    click.echo(f"Đã ghi báo cáo tuần / weekly report written: {out} ({report.title}: {report.done}/{report.expected} "
+               "trường hợp xong / entries done)")
 
 
 @centre.command("status")

@@ -1,4 +1,5 @@
-"""The centre's API, served by `station centre serve`.
+"""The centre's API, served by `station centre serve`, beside its dashboard (dashboard.py: `/`, behind a
+user's login, its JSON under /ui/).
 
 Everything under /api/ needs a station's token (`Authorization: Bearer TOKEN`): the check comes first, in
 front of the routes (`StationTokens`), so without one every path answers 401, whether it exists or not
@@ -21,6 +22,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import func, select
@@ -28,16 +30,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from station import faults
 from station.catalog.models import utcnow
+from station.centre import dashboard
 from station.centre.blobs import put_blob
 from station.centre.communes import heard_from_station
 from station.centre.catalog import (Blob, Book, Correction, Entry, EntryState, Page, Pdf, Scan, Station,
                                     StationBlob, StationBook)
+from station.centre.picture import SILENT_HOURS, STALLED_DAYS
 from station.centre.push import MissingFiles, apply_push
 from station.centre.stations import WRONG_TOKEN, Refused, authenticate
 from station.centre.store import BlobStore
 from station.centre.tokens import ProvenTokens
+from station.centre.users import LoginThrottle
 from station.errors import CentreError
 from station.sync.protocol import MISSING_FILES, BookPush, PushAnswer
+from station.web.page import STATIC as STATION_STATIC
 
 API_VERSION = "0.1"
 MAX_HASHES = 10_000        # per hello: a station with more asks again with the next ones
@@ -95,11 +101,15 @@ class WhoAmI(BaseModel):
     last_contact: datetime | None
 
 
-def create_app(sessions: sessionmaker[Session], store: BlobStore) -> FastAPI:
+def create_app(sessions: sessionmaker[Session], store: BlobStore, stalled_days: float = STALLED_DAYS,
+               silent_hours: float = SILENT_HOURS, login_delay: float = 1.0) -> FastAPI:
+    """The stations' API under /api/ (tokens) and the dashboard (users' login: dashboard.py)."""
     app = FastAPI(title="Trung tâm tỉnh — số hóa Sổ hộ tịch / province centre", version=API_VERSION,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sessions = sessions
     app.state.store = store
+    app.state.stalled_days, app.state.silent_hours = stalled_days, silent_hours
+    app.state.login_delay, app.state.login_throttle = login_delay, LoginThrottle()
     app.add_middleware(StationTokens, sessions=sessions, proven=ProvenTokens())
     api = APIRouter(prefix="/api", dependencies=[Depends(authenticated)])
     api.add_api_route("/whoami", whoami, methods=["GET"], response_model=WhoAmI)
@@ -107,6 +117,10 @@ def create_app(sessions: sessionmaker[Session], store: BlobStore) -> FastAPI:
     api.add_api_route("/blobs/{sha256}", put_blob, methods=["PUT"])
     api.add_api_route("/sync", push, methods=["POST"], response_model=PushAnswer)
     app.include_router(api)
+    app.include_router(dashboard.router)
+    app.include_router(dashboard.ui)
+    app.mount("/static", StaticFiles(directory=STATION_STATIC), name="static")        # the station's style
+    app.mount("/centre-static", StaticFiles(directory=dashboard.STATIC), name="centre-static")
     return app
 
 

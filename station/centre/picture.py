@@ -102,8 +102,10 @@ class Area(Totals):
     name: str = ""
     key: str = ""
     books: int = 0
+    communes: int = 0
     at_risk: int = 0
     stalled: int = 0
+    district: str | None = None
 
     def take(self, book: BookRow) -> None:
         self.add(book)
@@ -191,17 +193,22 @@ class Picture:
             if district is not None and self.district_of.get(key, NO_DISTRICT) != district:
                 continue
             area = areas.setdefault(key, Area(name=self.commune_names.get(key) or tidy(book.commune) or NO_COMMUNE,
-                                              key=key))
+                                              key=key, communes=1, district=self.district_of.get(key, NO_DISTRICT)))
             area.take(book)
         return sorted(areas.values(), key=lambda a: a.name.casefold())
 
     def districts(self) -> list[Area]:
         areas: dict[str, Area] = defaultdict(Area)
+        communes: dict[str, set[str]] = defaultdict(set)
         for book in self.books:
-            name = self.district_of.get(commune_key(book.commune), NO_DISTRICT)
+            key = commune_key(book.commune)
+            name = self.district_of.get(key, NO_DISTRICT)
             area = areas[name]
             area.name = area.key = name
             area.take(book)
+            communes[name].add(key)
+        for name, area in areas.items():
+            area.communes = len(communes[name])
         # The books without a district last: they ask for the district to be set.
         return sorted(areas.values(), key=lambda a: (a.name == NO_DISTRICT, a.name.casefold()))
 

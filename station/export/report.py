@@ -11,20 +11,19 @@ from __future__ import annotations
 import io
 import socket
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from station.catalog.models import Book, Correction, Entry, Page, Scan, ScanPage
 from station.catalog.storage import write_atomic
 from station.config import LoadedConfig
-from station.export.workbook import DATE_FORMAT, DATETIME_FORMAT, text_cell, verify_no_formula
+from station.export.weeks import WEEK_HEADER, WeekRow, date_cell, week_cells, week_rows, weeks_of
+from station.export.workbook import DATETIME_FORMAT, text_cell, verify_no_formula
 from station.review.entries import EntryState, book_facts, entry_state
 from station.review.strip import by_page_facts
 
@@ -36,29 +35,6 @@ def local_time(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone()
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def week_label(monday: date) -> str:
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-@dataclass
-class WeekRow:
-    week: str          # ISO week, e.g. 2025-W07
-    start: date        # Monday
-    end: date          # Sunday
-    done: int          # entries that became done this week
-    cumulative: int
-    remaining: int
-
-    def as_dict(self) -> dict:
-        return {"week": self.week, "start": self.start.isoformat(), "end": self.end.isoformat(),
-                "done": self.done, "cumulative": self.cumulative, "remaining": self.remaining}
 
 
 @dataclass
@@ -99,25 +75,6 @@ class WeeklyReport:
         return {"commune": self.commune, "station": self.station, "generated_at": self.generated_at.isoformat(),
                 "expected": self.expected, "weeks": [w.as_dict() for w in self.weeks],
                 "books": [b.as_dict() for b in self.books]}
-
-
-def weeks_of(days: list[date]) -> Counter[date]:
-    """How many of `days` fall in each week, by its Monday."""
-    return Counter(week_start(day) for day in days)
-
-
-def week_rows(per_week: Mapping[date, int], expected: int, first: date | None, last: date) -> list[WeekRow]:
-    """One row per week from `first`'s week to `last`'s, weeks without progress included; `per_week`
-    counts the entries done each week, by its Monday."""
-    per_week = Counter(per_week)
-    monday = week_start(first) if first else week_start(last)
-    rows, cumulative = [], 0
-    while monday <= week_start(last):
-        cumulative += per_week[monday]
-        rows.append(WeekRow(week_label(monday), monday, monday + timedelta(days=6), per_week[monday], cumulative,
-                            expected - cumulative))
-        monday += timedelta(days=7)
-    return rows
 
 
 def last_activity(session: Session, book_id: str | None = None) -> dict[str, datetime]:
@@ -212,23 +169,6 @@ def weekly_report(session: Session, cfg: LoadedConfig, book_id: str | None = Non
 
 
 # --- Excel ------------------------------------------------------------------------------------
-WEEK_HEADER = ["Tuần / week", "Từ ngày / from", "Đến ngày / to", "Xong trong tuần / done",
-               "Lũy kế / cumulative", "Còn lại / remaining"]
-
-
-def date_cell(ws, value: date | datetime | None, fmt: str = DATE_FORMAT):
-    if value is None:
-        return None
-    cell = WriteOnlyCell(ws, value.replace(tzinfo=None) if isinstance(value, datetime) else value)
-    cell.number_format = fmt
-    return cell
-
-
-def week_cells(ws, row: WeekRow) -> list:
-    return [text_cell(ws, row.week), date_cell(ws, row.start), date_cell(ws, row.end), row.done,
-            row.cumulative, row.remaining]
-
-
 def weekly_workbook(report: WeeklyReport, name: str) -> bytes:
     """The report as .xlsx bytes: the commune by week, the books today, every book by week. Text from
     the config or the catalog is written as plain text, never as a formula."""

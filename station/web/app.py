@@ -20,6 +20,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from station.capture.daemon import Station
 from station.errors import ConfigError
 from station.web.deps import authorised, session_cookie
+from station.web.page import STATIC
 from station.web.routes import (books, corrections, dashboard, docs, entries, events, jobs, live, pages, report,
                                 status, strip)
 from station.web.schemas import API_VERSION
@@ -70,7 +71,7 @@ def create_app(station: Station, token: str | None) -> FastAPI:
     for resource in (status, books, strip, entries, pages, events, jobs, corrections, report, live):
         api.include_router(resource.router)
     app.include_router(api)
-    app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs-assets", StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"),
               name="docs-assets")
     return app

@@ -3,24 +3,15 @@ elsewhere), and the token given once through `/?token=…` or the login form, ke
 from __future__ import annotations
 
 import hmac
-from pathlib import Path
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from station.web.deps import COOKIE, token_given
+from station.web.page import PAGE_HEADERS, STATIC
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
 COOKIE_SECONDS = 12 * 3600          # a working day: the token is asked for again the next morning
-PAGE_HEADERS = {
-    # The page loads nothing but its own files: no CDN, no inline script, no framing by another site.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-                               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
 
 router = APIRouter()
 
