@@ -203,3 +203,72 @@ def test_users_and_reports_from_the_cli(centre_url, tmp_path):
                                 "--database", centre_url])
     assert both.exit_code != 0 and "not both" in both.output
     sessions.kw["bind"].dispose()
+
+
+# --- the page in headless Chromium ------------------------------------------------------------------
+@pytest.fixture
+def served(centre_url, tmp_path):
+    """The filled centre served by uvicorn in a thread, a user able to sign in."""
+    import uvicorn
+    sessions = open_centre(centre_url)
+    ids = fill(sessions)
+    with sessions() as session:
+        users.add_user(session, "can-bo", PASSWORD)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(sessions, DiskStore(tmp_path / "store"), login_delay=0),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the centre did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}", ids
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sessions.kw["bind"].dispose()
+
+
+def test_sign_in_and_drill_down_to_a_book_in_the_browser(served):
+    from playwright.sync_api import expect, sync_playwright
+    url, _ = served
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is missing: `make system` installs it (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"{url}/")
+            assert page.url == f"{url}/login"
+            page.fill('input[name="name"]', "can-bo")
+            page.fill('input[name="password"]', "sai-mat-khau-roi")
+            page.click("button[type=submit]")
+            expect(page.locator(".error")).to_contain_text("Sai tên hoặc mật khẩu")
+            page.fill('input[name="name"]', "can-bo")
+            page.fill('input[name="password"]', PASSWORD)
+            page.click("button[type=submit]")
+            expect(page.locator("main h1")).to_have_text("Toàn tỉnh / province")
+            expect(page.locator("#user")).to_have_text("can-bo")
+            (cookie,) = context.cookies()
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and PASSWORD not in cookie["value"]
+
+            page.click(f'tr[data-district="{NO_DISTRICT}"] a')
+            expect(page.locator("main h1")).to_have_text(f"Huyện / district: {NO_DISTRICT}")
+            expect(page.locator(".message.info")).to_contain_text("station centre commune")
+            page.click('tr[data-commune="Xã Hải Phú"] a')
+            expect(page.locator("main h1")).to_have_text("Xã / commune: Xã Hải Phú")
+            page.click('tr[data-book="KS.2017.01"] a')
+            expect(page.locator("main h1")).to_have_text("Sổ / book KS.2017.01")
+            expect(page.locator("tr[data-number]")).to_have_count(6)
+            expect(page.locator('tr[data-number="4"]')).to_contain_text("xa-a: ảnh mờ / blurred")
+            page.click(".filters button:has-text(\"cần kiểm tra\")")
+            expect(page.locator("tr[data-number]")).to_have_count(3)
+
+            page.click("text=Đăng xuất / sign out")
+            expect(page.locator('input[name="password"]')).to_be_visible()
+            assert page.request.get(f"{url}/ui/province").status == 401
+        finally:
+            browser.close()
