@@ -21,16 +21,30 @@ from sqlalchemy.orm import Session
 
 from station.catalog.storage import write_atomic
 from station.centre.communes import NO_DISTRICT, commune_key, districts, known_names, tidy
-from station.centre.picture import NO_COMMUNE, book_rows, commune_book_ids, district_book_ids, outcomes_sql
+from station.centre.picture import (NO_COMMUNE, commune_book_ids, district_book_ids, for_aggregates,
+                                    outcomes_sql)
 from station.errors import CentreError
 from station.export.weeks import WEEK_HEADER, WeekRow, date_cell, week_cells, week_rows, week_start
 from station.export.workbook import DATETIME_FORMAT, text_cell, verify_no_formula
 
-DONE_PER_WEEK = """
-SELECT o.book_id, date_trunc('week', o.done_at AT TIME ZONE :offset)::date AS monday, count(*) AS done
-FROM outcomes o WHERE o.status = 'done'
-GROUP BY o.book_id, monday
+# One pass over the entries: per book, each status, and for the done ones each week.
+BOOK_WEEKS = """
+SELECT o.book_id, o.status,
+       CASE WHEN o.status = 'done' THEN date_trunc('week', o.done_at AT TIME ZONE :offset)::date END AS monday,
+       count(*) AS entries
+FROM outcomes o
+GROUP BY o.book_id, o.status, monday
 """
+
+
+@dataclass
+class BookCounts:
+    commune: str
+    code: str
+    expected: int = 0
+    done: int = 0
+    doubtful: int = 0
+    missing: int = 0
 
 
 @dataclass
@@ -91,19 +105,26 @@ def area_report(session: Session, district: str | None = None, commune: str | No
     elif district is not None:
         area = tidy(district) or NO_DISTRICT
         book_ids = district_book_ids(session, area)
-        if not book_ids:
+        if book_ids == []:          # None: every book
             raise CentreError(f"Không có sổ nào thuộc huyện {area!r} / no book in this district: see the "
                               "dashboard's districts, or set communes' districts with `station centre commune`.")
         kind = "district"
     else:
         kind, area, book_ids = "province", "", None
-    books = book_rows(session, book_ids, now=now)
-    entries = "all" if book_ids is None else "books"
+    where, params = ("", {}) if book_ids is None else ("WHERE id = ANY(:book_ids)", {"book_ids": book_ids})
+    books = {book_id: BookCounts(commune, code) for book_id, commune, code
+             in session.execute(text(f"SELECT id, commune, code FROM books {where} ORDER BY commune, code"), params)}
     per_book: dict[int, Counter[date]] = defaultdict(Counter)
     today = now.date()
-    for book_id, monday, done in session.execute(text(outcomes_sql(entries, DONE_PER_WEEK)),
-                                                 {"book_ids": book_ids, "offset": now.utcoffset()}):
-        per_book[book_id][monday or week_start(today)] += done     # done with no moment known: this week
+    for_aggregates(session)
+    entries = "all" if book_ids is None else "books"
+    for book_id, status, monday, count in session.execute(text(outcomes_sql(entries, BOOK_WEEKS)),
+                                                          {"book_ids": book_ids, "offset": now.utcoffset()}):
+        book = books[book_id]
+        book.expected += count
+        setattr(book, status, getattr(book, status) + count)
+        if status == "done":
+            per_book[book_id][monday or week_start(today)] += count    # done with no moment known: this week
 
     def part_of(book) -> str:
         key = commune_key(book.commune)
@@ -113,23 +134,24 @@ def area_report(session: Session, district: str | None = None, commune: str | No
             return names.get(key) or tidy(book.commune) or NO_COMMUNE
         return known.get(key) or NO_DISTRICT
 
-    grouped: dict[str, list] = defaultdict(list)
-    for book in books:
-        grouped[part_of(book)].append(book)
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for book_id, book in books.items():
+        grouped[part_of(book)].append(book_id)
     every_week: Counter[date] = Counter()
     for counts in per_book.values():
         every_week.update(counts)
     first = min(every_week, default=None)
     parts = []
-    for name, members in sorted(grouped.items(), key=lambda item: (item[0] == NO_DISTRICT, item[0].casefold())):
+    for name, ids in sorted(grouped.items(), key=lambda item: (item[0] == NO_DISTRICT, item[0].casefold())):
         weeks: Counter[date] = Counter()
-        for book in members:
-            weeks.update(per_book.get(book.id, {}))
+        for book_id in ids:
+            weeks.update(per_book.get(book_id, {}))
+        members = [books[book_id] for book_id in ids]
         expected = sum(b.expected for b in members)
         parts.append(Part(name, expected, sum(b.done for b in members), sum(b.doubtful for b in members),
                           sum(b.missing for b in members), week_rows(weeks, expected, first, today)))
-    expected = sum(b.expected for b in books)
-    return AreaReport(kind, area, now, expected, sum(b.done for b in books),
+    expected = sum(b.expected for b in books.values())
+    return AreaReport(kind, area, now, expected, sum(b.done for b in books.values()),
                       week_rows(every_week, expected, first, today), parts)
 
 
