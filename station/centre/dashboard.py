@@ -165,7 +165,7 @@ def province(request: Request) -> dict:
     at_risk = sorted((b for b in seen.books if b.risks), key=risk_order)
     totals = seen.districts()
     return {"districts": [d.as_dict() for d in totals], "stations": stations,
-            "at_risk": [b.as_dict() for b in at_risk[:AT_RISK_SHOWN]], "at_risk_total": len(at_risk),
+            "at_risk": [seen.shown(b) for b in at_risk[:AT_RISK_SHOWN]], "at_risk_total": len(at_risk),
             "books": len(seen.books), "expected": sum(d.expected for d in totals),
             "done": sum(d.done for d in totals), "no_district": NO_DISTRICT, "advice": SET_DISTRICT_ADVICE,
             **_settings(request)}
@@ -192,7 +192,7 @@ def commune(request: Request, name: str = Query(..., max_length=100), offset: in
         raise HTTPException(404, f"Không có sổ nào của xã {name!r} / no book of this commune at the centre.")
     (area,) = areas
     books = seen.commune_books(key)
-    return {"commune": area.as_dict(), "books": [b.as_dict() for b in books[offset:offset + limit]],
+    return {"commune": area.as_dict(), "books": [seen.shown(b) for b in books[offset:offset + limit]],
             "offset": offset, "limit": limit, "total": len(books),
             "advice": SET_DISTRICT_ADVICE if area.district == NO_DISTRICT else None, **_settings(request)}
 
@@ -204,9 +204,10 @@ def book(request: Request, book_id: int, status: str | None = Query(None, patter
         found = session.get(Book, book_id)
         if found is None:
             raise HTTPException(404, f"Trung tâm không có sổ số {book_id} / no such book at the centre.")
-        (row,) = picture(session, request.app.state.stalled_days, [book_id]).books
+        seen = picture(session, request.app.state.stalled_days, [book_id])
+        (row,) = seen.books
         entries = book_entries(session, book_id, status, offset, limit)
-    return {"book": row.as_dict(), "commune_key": commune_key(found.commune), **entries}
+    return {"book": seen.shown(row), **entries}
 
 
 @ui.get("/report.xlsx")

@@ -202,6 +202,11 @@ class Picture:
     commune_names: dict[str, str]           # key → name shown
     district_of: dict[str, str]             # commune key → district shown
 
+    def shown(self, book: BookRow) -> dict:
+        """A book for the page, its commune named as the picture names it (not as one station spelled it)."""
+        key = commune_key(book.commune)
+        return book.as_dict() | {"commune": self.commune_names.get(key) or tidy(book.commune) or NO_COMMUNE}
+
     def commune_books(self, key: str) -> list[BookRow]:
         return [b for b in self.books if commune_key(b.commune) == key]
 
@@ -288,7 +293,8 @@ def book_entries(session: Session, book_id: int, status: str | None, offset: int
         if said != "done" or reason:
             says[entry_id].append(f"{station}: {reason or said}")
     entries = [{"number": r["number"], "status": r["status"], "to_pick": r["to_pick"],
-                "done_at": r["done_at"].isoformat() if r["done_at"] else None, "page_no": r["page_no"],
+                "done_at": r["done_at"].isoformat() if r["done_at"] and r["status"] == "done" else None,
+                "page_no": r["page_no"],
                 "reg_date": r["reg_date"].isoformat() if r["reg_date"] else None, "stations": says.get(r["id"], [])}
                for r in rows]
     total = counts.get(status, 0) if status else sum(counts.values())
