@@ -32,6 +32,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "centre_session"
 AT_RISK_SHOWN = 50            # the province's books at risk, worst first; the communes' pages have the rest
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_LOGIN_BYTES = 4000      # a name and a password, form-encoded
 NOT_SIGNED_IN = "Cần đăng nhập / sign in first: open the dashboard's login page."
 
 router = APIRouter(include_in_schema=False)
@@ -82,7 +83,10 @@ async def login(request: Request) -> Response:
     if wait > 0:
         return login_page(429, f"Sai quá nhiều lần; thử lại sau {int(wait // 60) + 1} phút / too many failed "
                                "sign-ins from here: try again in a few minutes.")
-    form = parse_qs((await request.body())[:4000].decode("utf-8", "replace"))
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_LOGIN_BYTES:
+        return login_page(413, "Yêu cầu không hợp lệ / request refused: send the login form.")
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
     name, password = (form.get("name") or [""])[0].strip(), (form.get("password") or [""])[0]
 
     def sign_in() -> str | None:

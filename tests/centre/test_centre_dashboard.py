@@ -86,6 +86,9 @@ def test_wrong_names_and_passwords_are_refused_alike_and_limited(centre):
         assert refused.status_code == 401 and users.WRONG_LOGIN in refused.text
         assert "set-cookie" not in refused.headers
     assert wrong_password.text == wrong_name.text == bad_name.text
+    huge = client.post("/login", content=b"name=can-bo&password=" + b"x" * 10_000,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert huge.status_code == 413
     for _ in range(7):
         sign_in(client, password="guess")
     limited = sign_in(client)                  # the right password, but this address failed 10 times

@@ -175,7 +175,8 @@ async function bookView(id, offset, status) {
 
 function route() {
   const [path, query] = (location.hash.replace(/^#/, "") || "/").split("?");
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  // "/commune/" keeps its empty name: the books whose commune was never set.
+  const parts = path.split("/").slice(1).map(decodeURIComponent);
   const params = new URLSearchParams(query || "");
   const offset = Number(params.get("offset")) || 0;
   if (parts[0] === "district" && parts[1] !== undefined) return () => districtView(parts[1]);
