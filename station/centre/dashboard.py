@@ -10,6 +10,7 @@ citizens' data.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -163,9 +164,15 @@ def me(user: User, request: Request) -> dict:
 
 @ui.get("/province")
 def province(request: Request) -> dict:
-    with _sessions(request) as session:
+    def stations_work() -> list[dict]:
+        with _sessions(request) as session:
+            return station_work(session, silent_hours=request.app.state.silent_hours)
+
+    # The stations' work on a connection of its own meanwhile: PostgreSQL runs both at once.
+    with ThreadPoolExecutor(max_workers=1) as beside, _sessions(request) as session:
+        stations = beside.submit(stations_work)
         seen = picture(session, request.app.state.stalled_days)
-        stations = station_work(session, silent_hours=request.app.state.silent_hours)
+        stations = stations.result()
     at_risk = sorted((b for b in seen.books if b.risks), key=risk_order)
     totals = seen.districts()
     return {"districts": [d.as_dict() for d in totals], "stations": stations,
