@@ -4,9 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := python3 python3-venv python3-dev gcc libsane-dev sane-utils libzbar0 \
 	tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd fonts-dejavu-core poppler-utils chromium \
-	unpaper libjpeg-turbo-progs g++ pkg-config libtesseract-dev libleptonica-dev postgresql
+	unpaper libjpeg-turbo-progs g++ pkg-config libtesseract-dev libleptonica-dev postgresql nginx
 # postgresql: the province centre's catalog (station centre serve); the tests start a throwaway cluster of
 # their own from its programs (tests/centre/conftest.py), never the machine's.
+# nginx: the TLS proxy in front of the centre (deploy/nginx-centre.conf); tests/centre/test_nginx.py runs that
+# file with a nginx of its own, never the machine's service.
 # tesserocr is compiled against Debian's libtesseract (--no-binary), so the reader in the workers and the
 # `tesseract` program are one version: the PyPI wheel's own 5.5.4 drops a clean "Số: 4" line under
 # --psm 6 that Debian's 5.3.0 reads (bench/results-ocr.md).

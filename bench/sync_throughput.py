@@ -7,7 +7,9 @@ entry's real PDF; a throwaway PostgreSQL cluster (tests/centre/conftest.py), `st
 `station sync` as processes of their own on 127.0.0.1 (no network in between: the figure is the station's
 and the centre's own work: hashing, fsync, PostgreSQL).
 
-    OMP_THREAD_LIMIT=1 .venv/bin/python -m bench.sync_throughput --entries 100
+    OMP_THREAD_LIMIT=1 .venv/bin/python -m bench.sync_throughput --entries 100 [--stations 4]
+
+With --stations N, N stations (each its own book) run `station sync` at the same moment.
 """
 from __future__ import annotations
 
@@ -47,39 +49,49 @@ def a4_page(book: str, number: int, index: int, variant: int = 0) -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entries", type=int, default=100)
+    parser.add_argument("--entries", type=int, default=100, help="entries a station holds")
+    parser.add_argument("--stations", type=int, default=1,
+                        help="stations pushing at once, each its own book of --entries entries")
     args = parser.parse_args()
     cluster = start_cluster()
     try:
         with tempfile.TemporaryDirectory(prefix="sync-bench-") as folder:
             root = Path(folder)
             made = time.monotonic()
-            (root / "a").mkdir()
-            station = FakeStation(root / "a" / "home", count=args.entries)
-            station.scan(range(1, args.entries + 1), image=a4_page)
+            homes = []
+            for index in range(args.stations):
+                (root / f"s{index}").mkdir()
+                station = FakeStation(root / f"s{index}" / "home", count=args.entries, book=f"KS.{2000 + index}.01")
+                station.scan(range(1, args.entries + 1), image=a4_page)
+                config = root / f"s{index}" / "config.yaml"
+                config.write_text(json.dumps({"commune": "bench", "profiles_dir": str(Path.cwd() / "profiles")}))
+                homes.append((config, station.home))
             made = time.monotonic() - made
             url = cluster.create_database("bench")
             with open_centre(url)() as session:
-                token = stations.register(session, "bench")
-            config = root / "a" / "config.yaml"
-            config.write_text(json.dumps({"commune": "bench", "profiles_dir": str(Path.cwd() / "profiles")}))
+                tokens = [stations.register(session, f"bench-{index}") for index in range(args.stations)]
             centre = CentreProcess(url, root / "store").start()
             try:
-                began = time.monotonic()
-                code, out = finish(station_sync(config, station.home, centre.url, token), timeout=3600)
-                first = time.monotonic() - began
-                assert code == 0, out
-                began = time.monotonic()
-                code, out = finish(station_sync(config, station.home, centre.url, token), timeout=3600)
-                second = time.monotonic() - began
-                assert code == 0 and "0 files" in out, out
+                def all_sync() -> tuple[float, list[str]]:
+                    began = time.monotonic()
+                    running = [station_sync(config, home, centre.url, token)
+                               for (config, home), token in zip(homes, tokens)]
+                    results = [finish(process, timeout=3600) for process in running]
+                    for code, out in results:
+                        assert code == 0, out
+                    return time.monotonic() - began, [out for _, out in results]
+
+                first, _ = all_sync()
+                second, outs = all_sync()
+                assert all("0 files" in out for out in outs), outs
             finally:
                 centre.stop()
             size = sum(p.stat().st_size for p in (root / "store" / "objects").rglob("*") if p.is_file())
-            pages = 2 * args.entries
-            print(f"station made in {made:.0f} s: {args.entries} entries, {pages} pages, {size / 1e6:.1f} MB of files")
-            print(f"first sync: {first:.1f} s (process start included) = {pages / first * 60:.0f} pages/minute, "
-                  f"{size / 1e6 / first:.1f} MB/s")
+            pages = 2 * args.entries * args.stations
+            print(f"{args.stations} station(s) made in {made:.0f} s: {args.entries} entries each, {pages} pages in "
+                  f"all, {size / 1e6:.1f} MB of files")
+            print(f"first sync, all at once: {first:.1f} s (process start included) = {pages / first * 60:.0f} "
+                  f"pages/minute, {size / 1e6 / first:.1f} MB/s")
             print(f"second sync, nothing to send: {second:.1f} s")
     finally:
         stop_cluster(cluster)

@@ -938,6 +938,26 @@ def centre_commune(name, database, district):
                f"{commune.district}.")
 
 
+@centre.command("pick")
+@click.argument("book_id")
+@click.argument("number", type=click.IntRange(1))
+@click.option("--station", "station_name", required=True, help="The station whose scan counts.")
+@click.option("--commune", help="The book's commune, when books of several communes share its code.")
+@_database_option
+def centre_pick(book_id, number, station_name, commune, database):
+    """Chọn bản quét / pick which station's scan of an entry counts, when it was done on several (its PDF is
+    the one exported)."""
+    from station.centre.catalog import open_centre
+    from station.centre.export import find_book
+    from station.centre.progress import pick
+    with open_centre(database)() as session:
+        book = find_book(session, book_id, commune)
+        pick(session, book, number, station_name)
+        session.commit()
+    click.echo(f"Sổ {book.code}, số {number}: dùng bản quét của trạm {station_name} / the scan of station "
+               f"{station_name} counts.")
+
+
 @centre.command("export")
 @click.argument("book_id")
 @_database_option

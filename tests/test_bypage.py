@@ -151,6 +151,21 @@ def test_the_same_picture_by_signature_is_dropped_and_a_different_one_is_not():
     assert place([other], REGISTER, same_picture=same).book_page[104] == 4
 
 
+def test_pages_captured_again_after_a_turn_back_are_known_by_their_picture():
+    # Turned back after page 6, the last registration's (it runs on to the end of the book): page 5 again
+    # says where it is and is dropped; page 6 again reads nothing and would run on as a page 7 of
+    # registration 7, but its picture is page 6's.
+    same = lambda a, b: a == b          # noqa: E731  signatures stand in for pipeline.likeness
+    book = pages(1, 2, 3, 4, {"printed_page": 5, "signature": "s5"}, {"numbers": (7,), "signature": "s6"},
+                 {"printed_page": 5, "signature": "s5"}, {"signature": "s6"})
+    result = place([Run(1, book)], REGISTER, same_picture=same)
+    assert result.dropped == [107, 108]
+    assert result.pages_of[7] == [106] and not result.doubtful
+    # Another picture there is the next page, as before.
+    other = book[:7] + (BookPage(108, signature="s7"),)
+    assert place([Run(1, other)], REGISTER, same_picture=same).pages_of[7] == [106, 108]
+
+
 def test_the_operator_states_a_page_and_the_pages_after_it_follow():
     # Nothing read after page 1; the operator says the third capture is page 4 (page 3 missed), over
     # what its foot seemed to say.

@@ -362,6 +362,15 @@ def test_a_book_captured_by_page_mended_from_its_strip(tmp_path, browser):
     assert sheet.ok and sheet.headers["content-type"] == "application/pdf"
     expect(page.locator("#summary")).to_have_attribute("data-done", "2")       # 3, 4, 5 held back
 
+    # The to-do of a book captured by page offers a book-start sheet for the page not captured (no. 6 is on
+    # page 5), not entry separators.
+    page.click("#todo-link")
+    expect(page.locator("#todo tbody tr")).to_have_count(1)
+    expect(page.locator("a.start-sheet-link")).to_have_attribute("href", f"/api/books/{BOOK}/start-sheet?page=5")
+    expect(page.locator("#separators-link")).to_have_count(0)
+    page.go_back()
+    expect(strip_cell(3)).to_have_attribute("data-state", "gap")
+
     # The last page is captured after a start sheet for it: it lands in the strip live.
     book.run(5, [5])
     expect(strip_cell(5)).to_have_attribute("data-state", "filed", timeout=15_000)

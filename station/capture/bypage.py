@@ -242,8 +242,16 @@ class _Walk:
         confirmed = run.start_page - 1      # the last book page known to be in place (the sheet says so)
         unsure: list[int] = []              # book pages filed since then on no evidence of their own
         previous: BookPage | None = None
+        replay: int | None = None           # after a passed page came again: the page its next one may repeat
         for page in run.pages:
             said = _said_page(page, starting, self.page_of, expected)
+            if (replay is not None and replay < expected and said in (None, replay)
+                    and self.same(page, self.at_page.get(replay))):
+                self._break(page, expected, said, again_reason(replay), ())
+                result.dropped.append(page.key)
+                previous, replay = page, replay + 1
+                continue
+            replay = None
             # A page that says it is the expected one is not the last one again; two blank backs in a
             # row look alike and are two pages. (Pictures are compared only when it matters: it costs.)
             again = said != expected and previous is not None and not (page.blank and previous.blank) and (
@@ -260,6 +268,8 @@ class _Walk:
                 self._break(page, expected, said, again_reason(shown) if harmless else twice_reason(shown),
                             () if harmless else (shown,))
                 result.dropped.append(page.key)
+                # Turned back: the pages after it may come again, each the picture filed the first time.
+                replay = shown + 1
                 continue
             jump = False
             if said is not None and said != expected:

@@ -109,10 +109,10 @@ class Entry(CentreBase):
 class EntryState(CentreBase):
     """What one station says of an entry: done, missing or doubtful there, and why."""
     __tablename__ = "entry_states"
-    __table_args__ = (CheckConstraint("status IN ('done', 'missing', 'doubtful')", name="status_known"),
-                      Index("ix_entry_states_entry_id", "entry_id"))
+    __table_args__ = (CheckConstraint("status IN ('done', 'missing', 'doubtful')", name="status_known"),)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    # Indexed on its own too: a book's tally reads its entries' states across stations.
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True, index=True)
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(300))
     accepted_reason: Mapped[str | None] = mapped_column(String(300))
@@ -182,9 +182,8 @@ class Pdf(CentreBase):
     """A station's current PDF of an entry. A PDF rewritten by a correction replaces the row; its older
     file stays in the store."""
     __tablename__ = "pdfs"
-    __table_args__ = (Index("ix_pdfs_entry_id", "entry_id"),)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True, index=True)
     scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
     sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     pages: Mapped[int]
@@ -202,6 +201,23 @@ class StationBook(CentreBase):
     pushed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class BookTally(CentreBase):
+    """A book's figures across its stations (progress.py's rules), counted again in the transaction of each
+    push of the book: the province's picture reads 2,000 of these rows instead of working out 200,000 entries.
+    Derived: a book without one is counted when the centre opens (progress.count_untallied)."""
+    __tablename__ = "book_tallies"
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id"), primary_key=True)
+    expected: Mapped[int]
+    done: Mapped[int]
+    missing: Mapped[int]
+    doubtful: Mapped[int]
+    to_pick: Mapped[int]
+    # The latest change a station recorded on one of the book's entries: a book not finished and quiet for
+    # days is stalled.
+    last_activity: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    counted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Correction(CentreBase):
     """A station's audit record of an operator's correction, as it was made there."""
     __tablename__ = "corrections"
@@ -215,6 +231,38 @@ class Correction(CentreBase):
     book_id: Mapped[int | None] = mapped_column(ForeignKey("books.id"), index=True)
     entry_number: Mapped[int | None]
     details: Mapped[dict] = mapped_column(JSONB)
+
+
+class Commune(CentreBase):
+    """A commune as the centre's picture groups it: its name compared normalised (communes.py), and the
+    district (huyện) it belongs to, which the books do not say."""
+    __tablename__ = "communes"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)    # communes.commune_key(name)
+    name: Mapped[str] = mapped_column(String(100))                     # as last written, for display
+    district: Mapped[str | None] = mapped_column(String(100))
+    # "station" (a station's config.yaml said it) or "centre" (set by `station centre commune`): a
+    # station's word never overrides the centre's correction.
+    district_source: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CentreUser(CentreBase):
+    """Someone allowed to see the centre's dashboard; only a salted scrypt hash of the password is kept."""
+    __tablename__ = "centre_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSession(CentreBase):
+    """A signed-in browser: the cookie holds a random id, the database only its SHA-256."""
+    __tablename__ = "user_sessions"
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("centre_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def database_url(url: str) -> URL:
@@ -249,36 +297,9 @@ def open_centre(url: str) -> sessionmaker[Session]:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise CentreError(f"Không kết nối được cơ sở dữ liệu {shown(parsed)} / cannot reach the centre's "
                           f"database ({reason}): check --database and that PostgreSQL is running.") from None
-    return sessionmaker(engine, expire_on_commit=False)
-
-
-class Commune(CentreBase):
-    """A commune as the centre's picture groups it: its name compared normalised (communes.py), and the
-    district (huyện) it belongs to, which the books do not say."""
-    __tablename__ = "communes"
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)    # communes.commune_key(name)
-    name: Mapped[str] = mapped_column(String(100))                     # as last written, for display
-    district: Mapped[str | None] = mapped_column(String(100))
-    # "station" (a station's config.yaml said it) or "centre" (set by `station centre commune`): a
-    # station's word never overrides the centre's correction.
-    district_source: Mapped[str | None] = mapped_column(String(16))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class CentreUser(CentreBase):
-    """Someone allowed to see the centre's dashboard; only a salted scrypt hash of the password is kept."""
-    __tablename__ = "centre_users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class UserSession(CentreBase):
-    """A signed-in browser: the cookie holds a random id, the database only its SHA-256."""
-    __tablename__ = "user_sessions"
-    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("centre_users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    from station.centre.progress import count_untallied
+    with sessions() as session:
+        count_untallied(session)
+        session.commit()
+    return sessions

@@ -1,13 +1,11 @@
 """The province's picture for the centre's dashboard: province → district → commune → book → entry, each
 station's throughput and last contact, and the books at risk.
 
-Everything is counted by PostgreSQL (GROUP BY over one statement per view), never entry by entry in
-Python: a province is some 2,000 books, 200,000 entries and 1,000,000 pages, and a view must answer within
-a second. Python only adds up the per-book rows (a few thousand at most) into communes and districts, whose
-names are compared normalised (communes.py). An entry's outcome follows progress.py's rule, written here
-as SQL (`OUTCOMES`): done when the picked scan is done with its PDF, or, with no pick, when exactly one
-station has it done with its PDF; done on several stations and not picked, a rescan to pick; doubtful when
-a station holds it doubtful (or done without its PDF); missing otherwise.
+Nothing is counted entry by entry in Python: a province is some 2,000 books, 200,000 entries and 1,000,000
+pages, and a view must answer within a second. A book's figures are its tally (book_tallies, counted by
+progress.py at each push), a row a book; Python only adds those rows up into communes and districts, whose
+names are compared normalised (communes.py). A book's entries are progress.outcome_rows, one page of them
+at a time; the stations' throughput is a GROUP BY over the last days.
 """
 from __future__ import annotations
 
@@ -15,11 +13,13 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import Select, and_, func, select, text
 from sqlalchemy.orm import Session
 
 from station.catalog.models import utcnow
+from station.centre.catalog import Book, BookTally, Entry, EntryState, Pdf
 from station.centre.communes import NO_DISTRICT, commune_key, districts, known_names, tidy
+from station.centre.progress import outcome_rows
 
 STALLED_DAYS = 3          # an unfinished book with nothing new for this long is stalled
 SILENT_HOURS = 24         # a station not heard from for this long is flagged
@@ -27,61 +27,10 @@ THROUGHPUT_DAYS = 7       # stations' throughput is measured over this many last
 NO_COMMUNE = "(chưa đặt tên xã / commune not set)"
 MAX_PAGE = 500            # rows a listing sends at once
 
-# Which entries: all, or those of some books (never SQL built from what a request says), and the same
-# restriction for their stations' states.
-ENTRIES_OF = {
-    "all": ("SELECT id, book_id, number FROM entries", ""),
-    "books": ("SELECT id, book_id, number FROM entries WHERE book_id = ANY(:book_ids)",
-              "WHERE es.entry_id IN (SELECT id FROM chosen)"),
-}
-
-# NOT MATERIALIZED: PostgreSQL reads the tables themselves instead of a copy of the chosen entries. The
-# picked scans are few (a pick is an operator's decision) and read on their own, by index.
-OUTCOMES = """
-chosen AS NOT MATERIALIZED ({entries}),
-states AS (
-    SELECT es.entry_id,
-           count(*) FILTER (WHERE es.status = 'done') AS done_n,
-           count(*) FILTER (WHERE es.status = 'done' AND pd.entry_id IS NOT NULL) AS done_with_pdf,
-           count(*) FILTER (WHERE es.status = 'doubtful') AS doubtful_n,
-           max(coalesce(es.changed_at, pd.created_at)) FILTER (WHERE es.status = 'done') AS done_at,
-           max(es.changed_at) AS changed_at
-    FROM entry_states es
-    LEFT JOIN pdfs pd ON pd.station_id = es.station_id AND pd.entry_id = es.entry_id
-    {states_filter}
-    GROUP BY es.entry_id),
-picked AS (
-    SELECT pk.entry_id, (pes.status = 'done' AND ppd.scan_id = pk.id) AS done,
-           coalesce(pes.changed_at, ppd.created_at) AS done_at
-    FROM scans pk
-    LEFT JOIN entry_states pes ON pes.station_id = pk.station_id AND pes.entry_id = pk.entry_id
-    LEFT JOIN pdfs ppd ON ppd.station_id = pk.station_id AND ppd.entry_id = pk.entry_id
-    WHERE pk.picked),
-outcomes AS (
-    SELECT c.id, c.book_id, c.number,
-           CASE WHEN p.entry_id IS NOT NULL THEN CASE WHEN p.done THEN 'done' ELSE 'doubtful' END
-                WHEN s.done_n = 1 THEN CASE WHEN s.done_with_pdf = 1 THEN 'done' ELSE 'doubtful' END
-                WHEN s.done_n > 1 OR s.doubtful_n > 0 THEN 'doubtful'
-                ELSE 'missing' END AS status,
-           (p.entry_id IS NULL AND coalesce(s.done_n, 0) > 1) AS to_pick,
-           CASE WHEN p.entry_id IS NOT NULL THEN p.done_at ELSE s.done_at END AS done_at,
-           s.changed_at
-    FROM chosen c
-    LEFT JOIN states s ON s.entry_id = c.id
-    LEFT JOIN picked p ON p.entry_id = c.id)
-"""
-
-
-def outcomes_sql(entries: str, query: str) -> str:
-    """`query` over the CTE `outcomes` (id, book_id, number, status, to_pick, done_at, changed_at)."""
-    chosen, states_filter = ENTRIES_OF[entries]
-    return "WITH " + OUTCOMES.format(entries=chosen, states_filter=states_filter) + query
-
-
 def for_aggregates(session: Session) -> None:
-    """Settings for this transaction's aggregates over the whole province: no JIT (compiling them cost
-    over a second of the 3.5 s a province view took at 200,000 entries, for nothing), and enough memory
-    to group 200,000 entries without spilling to disk."""
+    """Settings for this transaction's aggregates over the whole province: no JIT (compiling them cost over
+    a second of the 3.5 s a first province view took at 200,000 entries, for nothing), and enough memory to
+    group 200,000 entries or 1,000,000 pages without spilling to disk."""
     session.execute(text("SET LOCAL jit = off"))
     session.execute(text("SET LOCAL work_mem = '64MB'"))
 
@@ -135,42 +84,23 @@ class Area(Totals):
         return asdict(self)
 
 
-BOOK_TOTALS = """
-SELECT b.id, b.commune, b.code,
-       count(o.id) AS expected,
-       count(*) FILTER (WHERE o.status = 'done') AS done,
-       count(*) FILTER (WHERE o.status = 'doubtful') AS doubtful,
-       count(*) FILTER (WHERE o.status = 'missing') AS missing,
-       count(*) FILTER (WHERE o.to_pick) AS to_pick,
-       greatest(max(sb.pushed_at), b.created_at) AS last_activity
-FROM books b
-LEFT JOIN outcomes o ON o.book_id = b.id
-LEFT JOIN (SELECT book_id, max(pushed_at) AS pushed_at FROM station_books GROUP BY book_id) sb ON sb.book_id = b.id
-{where}
-GROUP BY b.id
-ORDER BY b.commune, b.code
-"""
-
-
 def book_rows(session: Session, book_ids: list[int] | None = None, stalled_days: float = STALLED_DAYS,
               now: datetime | None = None) -> list[BookRow]:
-    """Every book's totals (or those of `book_ids`), with its risks. Its last activity is a station's last
-    push of it (a station pushes a book only when something of it changed there), else its arrival."""
-    if book_ids is None:
-        sql = outcomes_sql("all", BOOK_TOTALS.format(where=""))
-        params = {}
-    else:
-        sql = outcomes_sql("books", BOOK_TOTALS.format(where="WHERE b.id = ANY(:book_ids)"))
-        params = {"book_ids": book_ids}
+    """Every book's figures (or those of `book_ids`) from its tally, with its risks. Its last activity is the
+    latest change a station recorded on one of its entries, else the book's arrival."""
+    query = (select(Book.id, Book.commune, Book.code, Book.created_at, BookTally)
+             .outerjoin(BookTally, BookTally.book_id == Book.id).order_by(Book.commune, Book.code))
+    if book_ids is not None:
+        query = query.where(Book.id.in_(book_ids))
     stalled_before = (now or utcnow()) - timedelta(days=stalled_days)
-    for_aggregates(session)
     rows = []
-    for r in session.execute(text(sql), params).mappings():
-        book = BookRow(expected=r["expected"], done=r["done"], doubtful=r["doubtful"], missing=r["missing"],
-                       to_pick=r["to_pick"], id=r["id"], commune=r["commune"], code=r["code"],
-                       last_activity=r["last_activity"])
-        book.stalled = book.done < book.expected and (book.last_activity is None
-                                                      or book.last_activity < stalled_before)
+    for book_id, commune, code, created_at, tally in session.execute(query):
+        book = BookRow(id=book_id, commune=commune, code=code,
+                       last_activity=(tally.last_activity if tally else None) or created_at)
+        if tally is not None:
+            book.expected, book.done, book.doubtful = tally.expected, tally.done, tally.doubtful
+            book.missing, book.to_pick = tally.missing, tally.to_pick
+        book.stalled = book.done < book.expected and book.last_activity < stalled_before
         book.risks = risks(book, stalled_days)
         rows.append(book)
     return rows
@@ -268,14 +198,20 @@ def _books_of_communes(session: Session, wanted, none_for_all: bool = False) -> 
 
 
 # --- one book's entries -------------------------------------------------------------------------------
-ENTRY_PAGE = """
-SELECT o.id, o.number, o.status, o.to_pick, o.done_at, e.page_no, e.reg_date
-FROM outcomes o JOIN entries e ON e.id = o.id
-WHERE (CAST(:status AS text) IS NULL OR o.status = :status)
-ORDER BY o.number
-LIMIT :limit OFFSET :offset
-"""
-ENTRY_COUNTS = "SELECT status, count(*) FROM outcomes GROUP BY status"
+def done_moments(entry_ids: list[int] | None = None, book_ids: list[int] | None = None) -> Select:
+    """When each entry done somewhere became so (of `entry_ids`, or of the books `book_ids`, or all): the
+    latest change of a state done with its PDF, the PDF's arrival when the station sent no time. Columns
+    entry_id, done_at."""
+    query = (select(EntryState.entry_id, func.max(func.coalesce(EntryState.changed_at, Pdf.created_at)).label("done_at"))
+             .join(Pdf, and_(Pdf.entry_id == EntryState.entry_id, Pdf.station_id == EntryState.station_id))
+             .where(EntryState.status == "done").group_by(EntryState.entry_id))
+    if entry_ids is not None:
+        query = query.where(EntryState.entry_id.in_(entry_ids))
+    if book_ids is not None:
+        query = query.where(EntryState.entry_id.in_(select(Entry.id).where(Entry.book_id.in_(book_ids))))
+    return query
+
+
 STATION_SAYS = """
 SELECT es.entry_id, st.name, es.status, es.reason FROM entry_states es JOIN stations st ON st.id = es.station_id
 WHERE es.entry_id = ANY(:ids) ORDER BY st.name
@@ -284,21 +220,26 @@ WHERE es.entry_id = ANY(:ids) ORDER BY st.name
 
 def book_entries(session: Session, book_id: int, status: str | None, offset: int, limit: int) -> dict:
     """A page of one book's entries with their outcome and what each station says of the doubtful ones."""
-    limit = max(1, min(limit, MAX_PAGE))
-    params = {"book_ids": [book_id], "status": status, "limit": limit, "offset": max(0, offset)}
-    rows = list(session.execute(text(outcomes_sql("books", ENTRY_PAGE)), params).mappings())
-    counts = dict(session.execute(text(outcomes_sql("books", ENTRY_COUNTS)), params).all())
+    limit, offset = max(1, min(limit, MAX_PAGE)), max(0, offset)
+    outcomes = outcome_rows([book_id]).subquery("outcomes")
+    counts = dict(session.execute(select(outcomes.c.status, func.count()).group_by(outcomes.c.status)).all())
+    page = (select(outcomes.c.entry_id, outcomes.c.number, outcomes.c.status, outcomes.c.to_pick, Entry.page_no)
+            .join(Entry, Entry.id == outcomes.c.entry_id).order_by(outcomes.c.number).limit(limit).offset(offset))
+    if status:
+        page = page.where(outcomes.c.status == status)
+    rows = session.execute(page).all()
+    ids = [r.entry_id for r in rows]
+    done_at = dict(session.execute(done_moments(ids)).all())
     says: dict[int, list[str]] = defaultdict(list)
-    for entry_id, station, said, reason in session.execute(text(STATION_SAYS), {"ids": [r["id"] for r in rows]}):
+    for entry_id, station, said, reason in session.execute(text(STATION_SAYS), {"ids": ids}):
         if said != "done" or reason:
             says[entry_id].append(f"{station}: {reason or said}")
-    entries = [{"number": r["number"], "status": r["status"], "to_pick": r["to_pick"],
-                "done_at": r["done_at"].isoformat() if r["done_at"] and r["status"] == "done" else None,
-                "page_no": r["page_no"],
-                "reg_date": r["reg_date"].isoformat() if r["reg_date"] else None, "stations": says.get(r["id"], [])}
+    entries = [{"number": r.number, "status": r.status, "to_pick": r.to_pick, "page_no": r.page_no,
+                "done_at": done_at[r.entry_id].isoformat() if r.status == "done" and done_at.get(r.entry_id) else None,
+                "stations": says.get(r.entry_id, [])}
                for r in rows]
     total = counts.get(status, 0) if status else sum(counts.values())
-    return {"entries": entries, "offset": params["offset"], "limit": limit, "total": total}
+    return {"entries": entries, "offset": offset, "limit": limit, "total": total}
 
 
 # --- stations ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
   PDFs; another station's rows are never touched. An entry scanned on two stations keeps both scans,
   none picked by the centre: a rescan to pick, never one overwriting the other.
 - An entry's state sent with an older version than the one held is ignored (a late, stale push).
+- The book's tally (progress.count_books) is counted again in the same transaction.
 - The digest of the push is kept (`station_books`): a station whose book has not changed sends nothing.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from station.catalog.models import Verdict, utcnow
 from station.centre.catalog import (Book, Correction, Entry, EntryState, Page, Pdf, Scan, ScanPage, StationBlob,
                                     StationBook)
+from station.centre.progress import count_books
 from station.sync.protocol import BookPush, PushAnswer
 
 CHUNK_ROWS = 1000         # rows per INSERT: PostgreSQL takes at most 65,535 parameters a statement
@@ -69,6 +71,7 @@ def apply_push(session: Session, station_id: int, push: BookPush) -> PushAnswer:
     _pdfs(session, station_id, push, entry_ids, scan_ids)
     _states(session, station_id, push, entry_ids)
     _corrections(session, station_id, book_id, push)
+    count_books(session, [book_id])
     session.execute(insert(StationBook).values(station_id=station_id, book_id=book_id, digest=digest,
                                                pushed_at=utcnow())
                     .on_conflict_do_update(index_elements=["station_id", "book_id"],

@@ -3,9 +3,9 @@ entries done per ISO week, cumulative, remaining, as the station's own report (s
 but over every station's work, with the same week rows and workbook cells (station/export/weeks.py). Excel
 (`station centre report`, the dashboard's download) and a printable page.
 
-An entry counts in the week it became done at the centre (progress.py's rule, picture.py's SQL): when the
-state that makes it done changed on its station, else when its PDF arrived. Weeks are ISO weeks in the
-centre's local time, counted by PostgreSQL (GROUP BY book and week).
+An entry done at the centre (progress.outcome_rows) counts in the week it became done: when a station's
+state of it, done with its PDF, last changed (picture.done_moments). Weeks are ISO weeks in the centre's
+local time, counted by PostgreSQL (GROUP BY book and week); each book's figures are its tally.
 """
 from __future__ import annotations
 
@@ -13,38 +13,31 @@ import html
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from openpyxl import Workbook
-from sqlalchemy import text
+from sqlalchemy import Date, Interval, Select, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from station.catalog.storage import write_atomic
 from station.centre.communes import NO_DISTRICT, commune_key, districts, known_names, tidy
-from station.centre.picture import (NO_COMMUNE, commune_book_ids, district_book_ids, for_aggregates,
-                                    outcomes_sql)
+from station.centre.picture import (NO_COMMUNE, book_rows, commune_book_ids, district_book_ids, done_moments,
+                                    for_aggregates)
+from station.centre.progress import outcome_rows
 from station.errors import CentreError
 from station.export.weeks import WEEK_HEADER, WeekRow, date_cell, week_cells, week_rows, week_start
 from station.export.workbook import DATETIME_FORMAT, text_cell, verify_no_formula
 
-# One pass over the entries: per book, each status, and for the done ones each week.
-BOOK_WEEKS = """
-SELECT o.book_id, o.status,
-       CASE WHEN o.status = 'done' THEN date_trunc('week', o.done_at AT TIME ZONE :offset)::date END AS monday,
-       count(*) AS entries
-FROM outcomes o
-GROUP BY o.book_id, o.status, monday
-"""
-
-
-@dataclass
-class BookCounts:
-    commune: str
-    code: str
-    expected: int = 0
-    done: int = 0
-    doubtful: int = 0
-    missing: int = 0
+def done_per_week(book_ids: list[int] | None, utc_offset: timedelta) -> Select:
+    """Per book, its entries done at the centre by the Monday of the week (local time) they became done:
+    book_id, monday (None when no moment is known), entries."""
+    outcomes = outcome_rows(book_ids).subquery("outcomes")
+    moments = done_moments(book_ids=book_ids).subquery("moments")
+    local = func.timezone(literal(utc_offset, Interval()), moments.c.done_at)
+    monday = cast(func.date_trunc("week", local), Date).label("monday")
+    return (select(outcomes.c.book_id, monday, func.count())
+            .outerjoin(moments, moments.c.entry_id == outcomes.c.entry_id)
+            .where(outcomes.c.status == "done").group_by(outcomes.c.book_id, monday))
 
 
 @dataclass
@@ -111,20 +104,12 @@ def area_report(session: Session, district: str | None = None, commune: str | No
         kind = "district"
     else:
         kind, area, book_ids = "province", "", None
-    where, params = ("", {}) if book_ids is None else ("WHERE id = ANY(:book_ids)", {"book_ids": book_ids})
-    books = {book_id: BookCounts(commune, code) for book_id, commune, code
-             in session.execute(text(f"SELECT id, commune, code FROM books {where} ORDER BY commune, code"), params)}
+    books = {book.id: book for book in book_rows(session, book_ids, now=now)}
     per_book: dict[int, Counter[date]] = defaultdict(Counter)
     today = now.date()
     for_aggregates(session)
-    entries = "all" if book_ids is None else "books"
-    for book_id, status, monday, count in session.execute(text(outcomes_sql(entries, BOOK_WEEKS)),
-                                                          {"book_ids": book_ids, "offset": now.utcoffset()}):
-        book = books[book_id]
-        book.expected += count
-        setattr(book, status, getattr(book, status) + count)
-        if status == "done":
-            per_book[book_id][monday or week_start(today)] += count    # done with no moment known: this week
+    for book_id, monday, count in session.execute(done_per_week(book_ids, now.utcoffset())):
+        per_book[book_id][monday or week_start(today)] += count      # done with no moment known: this week
 
     def part_of(book) -> str:
         key = commune_key(book.commune)

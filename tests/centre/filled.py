@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from station.catalog.models import Verdict
 from station.centre import stations
+from station.centre.progress import count_untallied
 from station.centre.catalog import Blob, Book, Entry, EntryState, Page, Pdf, Scan, Station, StationBook
 
 NOW = datetime(2026, 12, 9, 10, 0, tzinfo=timezone.utc)      # a Wednesday
@@ -74,5 +75,7 @@ def fill(sessions) -> dict:
         pages += [(c, NOW - timedelta(days=1) + timedelta(minutes=m)) for m in range(4)]
         session.add_all([Page(station_id=s.id, local_id=next(local), verdict=Verdict.content, processed_at=when)
                          for s, when in pages])
+        session.commit()
+        count_untallied(session)          # as the centre does when it opens: these books came without a push
         session.commit()
         return {"main": main.id, "idle": idle.id, "town": town.id}

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from station.centre.catalog import (Blob, Book, Commune, Correction, Entry, EntryState, Page, Pdf, Scan, ScanPage,
-                                    StationBlob, StationBook)
+                                    Station, StationBlob, StationBook)
 from station.cli import main
 from station.sync.collect import collect
 from station.sync.protocol import wire
@@ -173,12 +173,19 @@ def test_an_entry_scanned_on_two_stations_is_two_scans_to_pick(two_stations, run
         assert session.scalar(select(func.count()).select_from(Pdf).where(Pdf.entry_id == entry.id)) == 2
     (book,) = centre_status(centre_url)["books"]
     assert (book["done"], book["doubtful"], book["to_pick"]) == (9, 1, 1)
-    with running_centre.sessions() as session:      # the centre's pick settles it
-        scan = session.scalars(select(Scan).where(Scan.entry_id == entry.id).order_by(Scan.id)).first()
-        scan.picked = True
-        session.commit()
+    # The centre's pick settles it: a station that sent no scan of it is refused, named.
+    refused = CliRunner().invoke(main, ["centre", "pick", "KS.2017.01", "3", "--station", "xa-c", "--database",
+                                        centre_url])
+    assert refused.exit_code == 14 and "'xa-c'" in refused.output
+    picked = CliRunner().invoke(main, ["centre", "pick", "KS.2017.01", "3", "--station", "xa-b", "--database",
+                                       centre_url])
+    assert picked.exit_code == 0, picked.output
     (book,) = centre_status(centre_url)["books"]
     assert (book["done"], book["doubtful"], book["to_pick"]) == (10, 0, 0)
+    with running_centre.sessions() as session:
+        assert [s.station_id for s in session.scalars(select(Scan).where(Scan.entry_id == entry.id, Scan.picked))] \
+            == [session.scalar(select(EntryState.station_id).join(Station).where(Station.name == "xa-b")
+                               .where(EntryState.entry_id == entry.id))]
 
 
 def test_what_a_station_changes_later_reaches_the_centre(two_stations, running_centre):

@@ -201,6 +201,10 @@ views.todo = {
   render(r, b) {
     const missing = b.entries.filter(e => e.status === "missing");
     const numbers = ranges(missing.map(e => e.number));
+    // A book captured by page takes no entry separators: a book-start sheet before each run of missing
+    // book pages (trangSo), and the pages from there on are placed by the register.
+    const pagesMissing = [...new Set(missing.map(e => parseInt(e.page_no, 10)).filter(n => n > 0))].sort((x, y) => x - y);
+    const startSheets = pagesMissing.filter((page, i) => i === 0 || pagesMissing[i - 1] < page - 1);
     const station = state.station || {};
     return h("div", {class: "panel"},
       h("p", {class: "no-print"}, h("a", {href: bookHref(b.book)}, `← Sổ ${b.book}`)),
@@ -209,9 +213,12 @@ views.todo = {
                  `In ngày / printed: ${new Date().toLocaleDateString("vi-VN")} · ${missing.length} trường hợp / entries`),
       missing.length ? h("p", {class: "actions no-print"},
         h("button", {class: "primary", onclick: () => window.print()}, "In / print"),
-        h("a", {class: "button", id: "separators-link", download: `to-phan-cach-${b.book}.pdf`,
-                href: `/api/books/${enc(b.book)}/separators?entries=${enc(numbers)}`},
-          `Tải tờ phân cách cho ${missing.length} số này (PDF) / separator sheets`)) : null,
+        b.by_page ? startSheets.map(page => h("a", {class: "button start-sheet-link", download: "",
+                                                   href: `/api/books/${enc(b.book)}/start-sheet?page=${page}`},
+                                              `Tờ bắt đầu sổ từ trang ${page} (PDF) / book-start sheet from page ${page}`))
+          : h("a", {class: "button", id: "separators-link", download: `to-phan-cach-${b.book}.pdf`,
+                    href: `/api/books/${enc(b.book)}/separators?entries=${enc(numbers)}`},
+              `Tải tờ phân cách cho ${missing.length} số này (PDF) / separator sheets`)) : null,
       missing.length ? h("table", {class: "list", id: "todo"},
         h("thead", {}, h("tr", {}, h("th", {}, "Số / no."), h("th", {}, "Ngày đăng ký / date"),
           h("th", {}, "Trang số / book page"), h("th", {}, "Đã đặt tờ phân cách / sheet in"), h("th", {}, "Đã quét / scanned"))),
@@ -219,8 +226,9 @@ views.todo = {
           h("td", {}, e.number), h("td", {}, day(e.reg_date)), h("td", {}, e.page_no || "—"),
           h("td", {}, "☐"), h("td", {}, "☐")))))
         : h("p", {class: "message ok"}, "Không còn số nào thiếu / nothing missing."),
-      missing.length ? h("p", {class: "print-only"},
-        `Tờ phân cách: station separators ${b.book} --entries ${numbers} -o to-phan-cach.pdf`) : null);
+      missing.length ? h("p", {class: "print-only"}, b.by_page
+        ? startSheets.map(page => `Tờ bắt đầu sổ: station separators ${b.book} --start-page ${page} -o bat-dau-trang-${page}.pdf`).join(" · ")
+        : `Tờ phân cách: station separators ${b.book} --entries ${numbers} -o to-phan-cach.pdf`) : null);
   },
 };
 

@@ -1,15 +1,15 @@
-"""The dashboard: its users and their sessions, the communes' districts, and the indexes its aggregates
-need (an entry's states and PDFs by entry; pages by the time they were processed, for throughput).
+"""The dashboard: its users and their sessions, the communes' districts, and pages indexed by the time they
+were processed (the stations' throughput over the last days).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07 17:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
@@ -42,15 +42,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id_sha256', name=op.f('pk_user_sessions'))
     )
     op.create_index(op.f('ix_user_sessions_user_id'), 'user_sessions', ['user_id'], unique=False)
-    op.create_index('ix_entry_states_entry_id', 'entry_states', ['entry_id'], unique=False)
-    op.create_index('ix_pdfs_entry_id', 'pdfs', ['entry_id'], unique=False)
     op.create_index('ix_pages_processed_at', 'pages', ['processed_at'], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index('ix_pages_processed_at', table_name='pages')
-    op.drop_index('ix_pdfs_entry_id', table_name='pdfs')
-    op.drop_index('ix_entry_states_entry_id', table_name='entry_states')
     op.drop_index(op.f('ix_user_sessions_user_id'), table_name='user_sessions')
     op.drop_table('user_sessions')
     op.drop_table('centre_users')
