@@ -10,7 +10,6 @@ citizens' data.
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -164,15 +163,9 @@ def me(user: User, request: Request) -> dict:
 
 @ui.get("/province")
 def province(request: Request) -> dict:
-    def stations_work() -> list[dict]:
-        with _sessions(request) as session:
-            return station_work(session, silent_hours=request.app.state.silent_hours)
-
-    # The stations' work on a connection of its own meanwhile: PostgreSQL runs both at once.
-    with ThreadPoolExecutor(max_workers=1) as beside, _sessions(request) as session:
-        stations = beside.submit(stations_work)
+    with _sessions(request) as session:
         seen = picture(session, request.app.state.stalled_days)
-        stations = stations.result()
+        stations = station_work(session, silent_hours=request.app.state.silent_hours)
     at_risk = sorted((b for b in seen.books if b.risks), key=risk_order)
     totals = seen.districts()
     return {"districts": [d.as_dict() for d in totals], "stations": stations,
