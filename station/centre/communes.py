@@ -94,5 +94,5 @@ def known_names(session: Session) -> dict[str, str]:
 
 
 def districts(session: Session) -> dict[str, str | None]:
-    """Commune key → its district, for the communes whose district is known."""
+    """Commune key → its district (None while not known), for the communes the centre keeps a row of."""
     return {key: district for key, district in session.execute(select(Commune.key, Commune.district))}
