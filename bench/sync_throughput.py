@@ -18,6 +18,7 @@ import io
 import json
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ _BASE = None
 
 
 def a4_page(book: str, number: int, index: int, variant: int = 0) -> bytes:
-    """A grey A4 page at 200 dpi, about 100 KB as JPEG, its pixels unique to (number, index)."""
+    """A grey A4 page at 200 dpi, about 100 KB as JPEG, its pixels unique to (book, number, index)."""
     global _BASE
     if _BASE is None:
         rng = np.random.default_rng(7)
@@ -42,6 +43,7 @@ def a4_page(book: str, number: int, index: int, variant: int = 0) -> bytes:
     pixels = _BASE.copy()
     pixels[100 + 40 * index:140 + 40 * index, 100:100 + 8 * (number % 150 + 1)] = 20
     pixels[300 + 40 * index:340 + 40 * index, 100:100 + 8 * (number // 150 + 1)] = 20
+    pixels[500 + 40 * index:540 + 40 * index, 100:100 + 8 * (zlib.crc32(book.encode()) % 150 + 1)] = 20  # per book
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "JPEG", quality=30, dpi=(200, 200))
     return buffer.getvalue()

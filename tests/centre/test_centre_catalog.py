@@ -65,3 +65,33 @@ def test_two_stations_never_collide_and_an_entry_has_one_pick(centre_url):
         session.add(Book(commune="Xã Hải Lăng", code="KS.2017.01", book_type="KS", year=2017, volume=1))
         with pytest.raises(IntegrityError, match="uq_books_commune_code"):
             session.commit()
+
+
+def test_a_centre_made_by_the_release_before_tallies_upgrades_in_place_and_counts_its_books(centre_url):
+    """A database at revision 0002 (stations, their books and entry states, no tallies) opened by this code:
+    brought to head, its rows kept, each book counted once."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from station.centre.catalog import database_url
+    from station.centre.progress import book_progress
+
+    engine = create_engine(database_url(centre_url))
+    with engine.begin() as connection:
+        command.upgrade(migrate.SCRIPTS.config(connection), "0002")
+        connection.execute(text(
+            "INSERT INTO stations (id, name, token_id, token_hash, created_at) VALUES (1, 'xa-a', 'aaaaaaaa', 'x', "
+            "now());"
+            "INSERT INTO books (id, commune, code, book_type, year, volume, created_at) VALUES "
+            "(1, 'Hải Phú', 'KS.2017.01', 'KS', 2017, 1, now());"
+            "INSERT INTO entries (id, book_id, number) SELECT n, 1, n FROM generate_series(1, 5) n;"
+            "INSERT INTO entry_states (station_id, entry_id, status, local_version, received_at) VALUES "
+            "(1, 1, 'doubtful', 1, now()), (1, 2, 'missing', 1, now());"
+            "INSERT INTO station_books (station_id, book_id, digest, pushed_at) VALUES (1, 1, repeat('d', 64), now())"))
+    engine.dispose()
+    sessions = open_centre(centre_url)
+    assert migrate.revision(sessions.kw["bind"]) == migrate.head()
+    with sessions() as session:
+        [book] = book_progress(session)
+    assert (book.book, book.expected, book.done, book.doubtful, book.missing, book.stations) == \
+        ("KS.2017.01", 5, 0, 1, 4, ["xa-a"])
