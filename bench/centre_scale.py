@@ -1,5 +1,6 @@
 """A province's centre at full size: 2,000 books, 200,000 entries and 1,000,000 pages (issue: the centre's
-pages and `station centre status` under 1 s at that size).
+pages and `station centre status` under 1 s at that size): the books' tallies, `centre status`, and each
+view of the dashboard (its queries, then its JSON through the app, signed in).
 
 A throwaway PostgreSQL cluster (tests/centre/conftest.py) brought to the centre's schema, then filled by
 PostgreSQL itself (INSERT … SELECT over generate_series: metadata only, no files): COMMUNES communes of
@@ -18,15 +19,23 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import text
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
 
-from station.centre.catalog import open_centre
-from station.cli import main as station_main
+from station.centre import users
+from station.centre.app import create_app
+from station.centre.catalog import Book, open_centre
+from station.centre.communes import commune_key, set_district
+from station.centre.picture import book_entries, commune_book_ids, district_book_ids, picture, station_work
 from station.centre.progress import book_progress, count_books, count_untallied, station_contacts
+from station.centre.store import DiskStore
+from station.centre.weekly import area_report
+from station.cli import main as station_main
 from tests.centre.conftest import start_cluster, stop_cluster
 
 COMMUNES = 50
@@ -114,6 +123,43 @@ def timed(call, runs: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+DISTRICTS = 5       # the communes are spread over this many districts
+
+
+def dashboard(sessions, runs: int) -> None:
+    """Each view of the centre's dashboard: its queries, then the page's JSON through the app, signed in."""
+    with sessions() as session:
+        names = sorted(set(session.scalars(select(Book.commune))))
+        for index, name in enumerate(names):
+            set_district(session, name, f"Huyện {index % DISTRICTS + 1}")
+        users.add_user(session, "bench", "bench-password")
+        session.commit()
+        commune, district = names[len(names) // 2], "Huyện 1"
+        book_id = session.scalar(select(Book.id).where(Book.commune == commune).order_by(Book.code))
+        views = {
+            "province (every book's totals, by district)": lambda: picture(session).districts(),
+            "stations' throughput (7 days)": lambda: station_work(session),
+            "a district's communes": lambda: picture(session, book_ids=district_book_ids(session, district))
+            .communes(district),
+            "a commune's books": lambda: picture(session, book_ids=commune_book_ids(session, commune_key(commune)))
+            .books,
+            "a book's entries (200 of them)": lambda: book_entries(session, book_id, None, 0, 200),
+            "weekly report, province": lambda: area_report(session),
+            "weekly report, a district": lambda: area_report(session, district=district),
+            "weekly report, a commune": lambda: area_report(session, commune=commune),
+        }
+        for label, work in views.items():
+            seconds, _ = timed(work, runs)
+            print(f"  {label:<46} {seconds * 1000:7.0f} ms")
+    with tempfile.TemporaryDirectory() as store, \
+            TestClient(create_app(sessions, DiskStore(Path(store)), login_delay=0)) as client:
+        client.post("/login", data={"name": "bench", "password": "bench-password"}).raise_for_status()
+        for path in ("/ui/province", f"/ui/district?name={district}", f"/ui/commune?name={commune}",
+                     f"/ui/books/{book_id}", "/ui/report.xlsx"):
+            seconds, _ = timed(lambda: client.get(path).raise_for_status(), runs)
+            print(f"  GET {path:<42} {seconds * 1000:7.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--communes", type=int, default=COMMUNES)
@@ -161,6 +207,8 @@ def main() -> None:
 
         seconds, shown = timed(status_command, args.runs)
         print(f"`station centre status --json`, the command itself: {seconds * 1000:.0f} ms for {shown} books")
+
+        dashboard(sessions, args.runs)
 
         station = Path(sys.executable).with_name("station")
 

@@ -835,7 +835,7 @@ def centre_user_add(name, database, password_stdin):
     from station.centre.catalog import open_centre
     given = None
     if password_stdin:
-        stdin = click.get_text_stream("stdin")
+        stdin = sys.stdin      # CliRunner swaps it for its input
         given = (click.prompt("Mật khẩu / password", hide_input=True, confirmation_prompt=True) if stdin.isatty()
                  else stdin.readline().rstrip("\r\n"))     # typed unseen, or piped
     with open_centre(database)() as session:

@@ -204,7 +204,8 @@ class StationBook(CentreBase):
 class BookTally(CentreBase):
     """A book's figures across its stations (progress.py's rules), counted again in the transaction of each
     push of the book: the province's picture reads 2,000 of these rows instead of working out 200,000 entries.
-    Derived: a book without one is counted when the centre opens (progress.count_untallied)."""
+    Derived: a book without one is counted when the centre opens (progress.count_untallied), its entries'
+    outcomes (StoredOutcome) with it."""
     __tablename__ = "book_tallies"
     book_id: Mapped[int] = mapped_column(ForeignKey("books.id"), primary_key=True)
     expected: Mapped[int]
@@ -216,6 +217,17 @@ class BookTally(CentreBase):
     # days is stalled.
     last_activity: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     counted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StoredOutcome(CentreBase):
+    """An entry's outcome at the centre (progress.py's rules) and when it became done, stored with its book's
+    tally at each push of the book: the province's weekly report groups these rows by week."""
+    __tablename__ = "entry_outcomes"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    to_pick: Mapped[bool] = mapped_column(Boolean)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Correction(CentreBase):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from station.catalog.models import utcnow
 from station.centre.catalog import Book, BookTally, Entry, EntryState, Pdf
 from station.centre.communes import NO_DISTRICT, commune_key, districts, known_names, tidy
-from station.centre.progress import outcome_rows
+from station.centre.progress import done_moments, outcome_rows
 
 STALLED_DAYS = 3          # an unfinished book with nothing new for this long is stalled
 SILENT_HOURS = 24         # a station not heard from for this long is flagged
@@ -198,20 +198,6 @@ def _books_of_communes(session: Session, wanted, none_for_all: bool = False) -> 
 
 
 # --- one book's entries -------------------------------------------------------------------------------
-def done_moments(entry_ids: list[int] | None = None, book_ids: list[int] | None = None) -> Select:
-    """When each entry done somewhere became so (of `entry_ids`, or of the books `book_ids`, or all): the
-    latest change of a state done with its PDF, the PDF's arrival when the station sent no time. Columns
-    entry_id, done_at."""
-    query = (select(EntryState.entry_id, func.max(func.coalesce(EntryState.changed_at, Pdf.created_at)).label("done_at"))
-             .join(Pdf, and_(Pdf.entry_id == EntryState.entry_id, Pdf.station_id == EntryState.station_id))
-             .where(EntryState.status == "done").group_by(EntryState.entry_id))
-    if entry_ids is not None:
-        query = query.where(EntryState.entry_id.in_(entry_ids))
-    if book_ids is not None:
-        query = query.where(EntryState.entry_id.in_(select(Entry.id).where(Entry.book_id.in_(book_ids))))
-    return query
-
-
 STATION_SAYS = """
 SELECT es.entry_id, st.name, es.status, es.reason FROM entry_states es JOIN stations st ON st.id = es.station_id
 WHERE es.entry_id = ANY(:ids) ORDER BY st.name

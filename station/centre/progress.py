@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, select, text, true, update
+from sqlalchemy import Select, and_, case, delete, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session, aliased
 
 from station.catalog.models import utcnow
+from station.centre.catalog import (Book, BookTally, Entry, EntryState, Pdf, Scan, Station, StationBook,
+                                    StoredOutcome)
 from station.errors import CentreError
-from station.centre.catalog import Book, BookTally, Entry, EntryState, Pdf, Scan, Station, StationBook
 
 
 @dataclass
@@ -131,24 +132,45 @@ def outcome_rows(book_ids: list[int] | None = None) -> Select:
             .where(Entry.book_id.in_(book_ids) if book_ids is not None else true()))
 
 
+def done_moments(entry_ids: list[int] | None = None, book_ids: list[int] | None = None) -> Select:
+    """When each entry done somewhere became so (of `entry_ids`, or of the books `book_ids`, or all): the
+    latest change of a state done with its PDF, the PDF's arrival when the station sent no time. Columns
+    entry_id, done_at."""
+    query = (select(EntryState.entry_id, func.max(func.coalesce(EntryState.changed_at, Pdf.created_at)).label("done_at"))
+             .join(Pdf, and_(Pdf.entry_id == EntryState.entry_id, Pdf.station_id == EntryState.station_id))
+             .where(EntryState.status == "done").group_by(EntryState.entry_id))
+    if entry_ids is not None:
+        query = query.where(EntryState.entry_id.in_(entry_ids))
+    if book_ids is not None:
+        query = query.where(EntryState.entry_id.in_(select(Entry.id).where(Entry.book_id.in_(book_ids))))
+    return query
+
+
 # Any fixed number: with a book's id, the advisory lock under which its tally is counted ("TALY").
 TALLY_LOCK = 0x54414C59
 TALLY_CHUNK = 100           # books counted in one query when many have no tally
 
 
 def count_books(session: Session, book_ids: list[int]) -> None:
-    """Count these books' tallies again, in the caller's transaction. Two stations pushing one book at once
+    """Count these books' tallies (and store their entries' outcomes) again, in the caller's transaction. Two stations pushing one book at once
     take turns here, so the later count sees the earlier push committed (READ COMMITTED) and none is lost."""
     for book_id in sorted(set(book_ids)):           # one order for all: no deadlock between two pushes
         session.execute(text("SELECT pg_advisory_xact_lock(:key, :book)"), {"key": TALLY_LOCK, "book": book_id})
     outcomes = outcome_rows(book_ids).subquery("outcomes")
+    moments = done_moments(book_ids=book_ids).subquery("moments")
+    session.execute(delete(StoredOutcome).where(StoredOutcome.book_id.in_(book_ids)))
+    session.execute(insert(StoredOutcome).from_select(
+        ["entry_id", "book_id", "status", "to_pick", "done_at"],
+        select(outcomes.c.entry_id, outcomes.c.book_id, outcomes.c.status, outcomes.c.to_pick,
+               case((outcomes.c.status == "done", moments.c.done_at)))
+        .outerjoin(moments, moments.c.entry_id == outcomes.c.entry_id)))
     counts = {row.book_id: row for row in session.execute(
-        select(outcomes.c.book_id, func.count().label("expected"),
-               func.count().filter(outcomes.c.status == "done").label("done"),
-               func.count().filter(outcomes.c.status == "missing").label("missing"),
-               func.count().filter(outcomes.c.status == "doubtful").label("doubtful"),
-               func.count().filter(outcomes.c.to_pick).label("to_pick"))
-        .group_by(outcomes.c.book_id))}
+        select(StoredOutcome.book_id, func.count().label("expected"),
+               func.count().filter(StoredOutcome.status == "done").label("done"),
+               func.count().filter(StoredOutcome.status == "missing").label("missing"),
+               func.count().filter(StoredOutcome.status == "doubtful").label("doubtful"),
+               func.count().filter(StoredOutcome.to_pick).label("to_pick"))
+        .where(StoredOutcome.book_id.in_(book_ids)).group_by(StoredOutcome.book_id))}
     activity = dict(session.execute(
         select(Entry.book_id, func.max(EntryState.changed_at)).join(EntryState, EntryState.entry_id == Entry.id)
         .where(Entry.book_id.in_(book_ids)).group_by(Entry.book_id)).all())

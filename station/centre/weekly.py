@@ -3,9 +3,10 @@ entries done per ISO week, cumulative, remaining, as the station's own report (s
 but over every station's work, with the same week rows and workbook cells (station/export/weeks.py). Excel
 (`station centre report`, the dashboard's download) and a printable page.
 
-An entry done at the centre (progress.outcome_rows) counts in the week it became done: when a station's
-state of it, done with its PDF, last changed (picture.done_moments). Weeks are ISO weeks in the centre's
-local time, counted by PostgreSQL (GROUP BY book and week); each book's figures are its tally.
+An entry done at the centre counts in the week it became done: when a station's state of it, done with its
+PDF, last changed (progress.done_moments, stored with the entry's outcome at each push of its book). Weeks
+are ISO weeks in the centre's local time, counted by PostgreSQL (GROUP BY book and week); each book's
+figures are its tally.
 """
 from __future__ import annotations
 
@@ -20,10 +21,9 @@ from sqlalchemy import Date, Interval, Select, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from station.catalog.storage import write_atomic
+from station.centre.catalog import StoredOutcome
 from station.centre.communes import NO_DISTRICT, commune_key, districts, known_names, tidy
-from station.centre.picture import (NO_COMMUNE, book_rows, commune_book_ids, district_book_ids, done_moments,
-                                    for_aggregates)
-from station.centre.progress import outcome_rows
+from station.centre.picture import NO_COMMUNE, book_rows, commune_book_ids, district_book_ids, for_aggregates
 from station.errors import CentreError
 from station.export.weeks import WEEK_HEADER, WeekRow, date_cell, week_cells, week_rows, week_start
 from station.export.workbook import DATETIME_FORMAT, text_cell, verify_no_formula
@@ -31,13 +31,11 @@ from station.export.workbook import DATETIME_FORMAT, text_cell, verify_no_formul
 def done_per_week(book_ids: list[int] | None, utc_offset: timedelta) -> Select:
     """Per book, its entries done at the centre by the Monday of the week (local time) they became done:
     book_id, monday (None when no moment is known), entries."""
-    outcomes = outcome_rows(book_ids).subquery("outcomes")
-    moments = done_moments(book_ids=book_ids).subquery("moments")
-    local = func.timezone(literal(utc_offset, Interval()), moments.c.done_at)
+    local = func.timezone(literal(utc_offset, Interval()), StoredOutcome.done_at)
     monday = cast(func.date_trunc("week", local), Date).label("monday")
-    return (select(outcomes.c.book_id, monday, func.count())
-            .outerjoin(moments, moments.c.entry_id == outcomes.c.entry_id)
-            .where(outcomes.c.status == "done").group_by(outcomes.c.book_id, monday))
+    query = (select(StoredOutcome.book_id, monday, func.count()).where(StoredOutcome.status == "done")
+             .group_by(StoredOutcome.book_id, monday))
+    return query.where(StoredOutcome.book_id.in_(book_ids)) if book_ids is not None else query
 
 
 @dataclass
