@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -57,7 +58,9 @@ def revision(engine: Engine) -> str | None:
         return SCRIPTS.revision(connection)
 
 
-def upgrade(engine: Engine, home: Path) -> None:
+def upgrade(engine: Engine, home: Path, after: Callable[[Connection], None] | None = None) -> None:
+    """Bring the catalog to the head revision; `after` runs on the upgraded catalog in the same
+    transaction (the station fills what a revision left to its code: station.review.states)."""
     if revision(engine) == head():
         return
     descriptor = os.open(home / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)   # the home's files are 0600
@@ -78,6 +81,8 @@ def upgrade(engine: Engine, home: Path) -> None:
                     if current is None and inspect(connection).has_table("books"):
                         command.stamp(cfg, BASELINE)
                     command.upgrade(cfg, "head")
+                    if after is not None:
+                        after(connection)
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise RuntimeError(f"catalog upgrade broke {len(broken)} references: {broken[:5]}")

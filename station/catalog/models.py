@@ -196,6 +196,28 @@ class Correction(Base):
     details: Mapped[dict] = mapped_column(JSON)
 
 
+class StoredEntryState(Base):
+    """An entry's state as station.review.entries.entry_state gives it, kept current by
+    station.review.states so that every book's progress is a few SQL aggregates."""
+    __tablename__ = "entry_states"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
+    book_id: Mapped[str] = mapped_column(ForeignKey("books.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))   # done, missing or doubtful
+    pages: Mapped[int]                                # pages of the scan that counts
+    reasons: Mapped[list] = mapped_column(JSON)       # why doubtful (or accepted), as the operator reads it
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # UTC; done entries only
+
+
+class StoredBookFacts(Base):
+    """What a book's notes need (station.review.entries.BookFacts), kept beside its entries' states."""
+    __tablename__ = "book_states"
+    book_id: Mapped[str] = mapped_column(ForeignKey("books.id"), primary_key=True)
+    first_pages: Mapped[int]        # CrossCheck: entries whose counting scan has pages,
+    numbers_attempted: Mapped[int]  # of their first pages those OCR read,
+    numbers_read: Mapped[int]       # and of those, a number read with confidence
+    over_cap_pages: Mapped[int]
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -205,11 +227,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def open_catalog(home: Path) -> sessionmaker[Session]:
+    # Entries' stored states are worked out by the review code, which needs these models loaded first.
+    from station.review import states
     # Several batches (a hot folder, a scan job) may write at once: wait for the lock, don't fail.
     engine = create_engine(f"sqlite:///{home / 'catalog.sqlite'}", connect_args={"timeout": 60})
     event.listen(engine, "connect", _sqlite_pragmas)
-    migrate.upgrade(engine, home)
+    migrate.upgrade(engine, home, after=states.fill_unstated)
     maker = sessionmaker(engine, expire_on_commit=False)
+    states.keep_current(maker)
     if faults.PLAN:  # the crash campaign's kill points around every commit (station/faults.py)
         event.listen(engine, "commit", lambda _connection: faults.crash_point("commit"))
         event.listen(maker, "after_commit", lambda _session: faults.crash_point("committed"))

@@ -18,14 +18,16 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from station.catalog.models import Book, Correction, Entry, Page, Scan, ScanPage
 from station.catalog.storage import write_atomic
 from station.config import LoadedConfig
 from station.export.workbook import DATE_FORMAT, DATETIME_FORMAT, _text_cell, _verify_no_formula
+from station.review import states
 from station.review.entries import EntryState, book_facts, entry_state
-from station.review.strip import by_page_facts
+from station.review.states import done_at
+from station.review.strip import by_page_books, by_page_facts
 
 NO_COMMUNE = "(chưa đặt tên xã trong config.yaml / commune not set)"
 
@@ -131,26 +133,6 @@ def last_activity(session: Session, book_id: str | None = None) -> dict[str, dat
     return latest
 
 
-def _done_at(entry: Entry, pages: list[Page]) -> datetime | None:
-    moments = [p.processed_at for p in pages if p.processed_at] + ([entry.changed_at] if entry.changed_at else [])
-    return max((local_time(m) for m in moments), default=None)
-
-
-def load_books(session: Session, book_id: str | None = None) -> list[Book]:
-    """Books (every one, or one) with their entries, scans, pages and PDFs, in a handful of queries:
-    an entry's state looks at its whole book, which would otherwise be fetched row by row (6,000
-    queries for 10 books of 150 entries). Joined, not selectin, for the one-to-one hops: with selectin
-    all the way down, `station status` on 30 books of bench/many_books.py died at exit in the garbage
-    collector (SIGSEGV, 3 runs of 3, also without SQLAlchemy's C extensions); this way 13 of 13 ended
-    cleanly."""
-    query = (select(Book).order_by(Book.id)
-             .options(selectinload(Book.entries).selectinload(Entry.scans).selectinload(Scan.pages)
-                      .joinedload(ScanPage.page), selectinload(Book.entries).joinedload(Entry.pdf)))
-    if book_id:
-        query = query.where(Book.id == book_id)
-    return list(session.scalars(query))
-
-
 def progress_of(session: Session, book: Book, last: datetime | None, today: date
                 ) -> tuple[BookProgress, list[date], list[EntryState]]:
     """One loaded book: its progress, the days its done entries became done, each entry's state. The
@@ -164,8 +146,8 @@ def progress_of(session: Session, book: Book, last: datetime | None, today: date
         pages += len(state.pages)
         size += entry.pdf.bytes if entry.pdf else 0
         if state.status == "done":
-            moment = _done_at(entry, state.pages)
-            done_days.append(moment.date() if moment else today)
+            moment = done_at(entry, state.pages)
+            done_days.append(local_time(moment).date() if moment else today)
     expected = len(book.entries)
     weeks = _week_rows(done_days, expected, min(done_days, default=None), today)
     progress = BookProgress(book.id, expected, status["done"], status["missing"], status["doubtful"], pages, size,
@@ -179,9 +161,24 @@ def progress_of(session: Session, book: Book, last: datetime | None, today: date
 
 
 def _collect(session: Session, book_id: str | None, today: date) -> list[tuple[BookProgress, list[date]]]:
-    """Each book's progress with the days its done entries became done."""
+    """Each book's progress with the days its done entries became done, from the stored states: a few
+    SQL aggregates, however many books (a book captured by page also has its strip worked out)."""
     activity = last_activity(session, book_id)
-    return [progress_of(session, book, activity.get(book.id), today)[:2] for book in load_books(session, book_id)]
+    days = states.done_days(session, book_id)
+    by_page = by_page_books(session, book_id)
+    collected = []
+    for tally in states.tallies(session, book_id):
+        done_days = [today if day is None else day for day, count in days.get(tally.book, {}).items()
+                     for _ in range(count)]
+        weeks = _week_rows(done_days, tally.expected, min(done_days, default=None), today)
+        progress = BookProgress(tally.book, tally.expected, tally.done, tally.missing, tally.doubtful, tally.pages,
+                                tally.bytes, activity.get(tally.book), weeks[-1].done, weeks, tally.notes)
+        if tally.book in by_page:
+            progress.by_page = True
+            progress.breaks, notes = by_page[tally.book]
+            progress.notes.extend(notes)
+        collected.append((progress, done_days))
+    return collected
 
 
 def today_here() -> date:

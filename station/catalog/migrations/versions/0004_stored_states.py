@@ -1,0 +1,49 @@
+"""Each entry's state and its book's facts stored (station.review.states), for SQL aggregates over many books.
+
+The tables are made here and filled at the end of the upgrade (station.review.states.fill_unstated), by
+the station's own code at the head revision: a later revision that changes the tables that code reads
+cannot break the fill.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-07 17:00:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('book_states',
+    sa.Column('book_id', sa.String(length=20), nullable=False),
+    sa.Column('first_pages', sa.Integer(), nullable=False),
+    sa.Column('numbers_attempted', sa.Integer(), nullable=False),
+    sa.Column('numbers_read', sa.Integer(), nullable=False),
+    sa.Column('over_cap_pages', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['book_id'], ['books.id'], ),
+    sa.PrimaryKeyConstraint('book_id')
+    )
+    op.create_table('entry_states',
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('book_id', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('pages', sa.Integer(), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['book_id'], ['books.id'], ),
+    sa.ForeignKeyConstraint(['entry_id'], ['entries.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('entry_id')
+    )
+    with op.batch_alter_table('entry_states', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_entry_states_book_id'), ['book_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('entry_states', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_entry_states_book_id'))
+    op.drop_table('entry_states')
+    op.drop_table('book_states')
