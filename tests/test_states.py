@@ -17,6 +17,7 @@ from station.capture.assign import reset_batch
 from station.capture.daemon import Station
 from station.catalog import migrate
 from station.catalog.models import Batch, StoredEntryState, open_catalog
+from station.review import states
 from station.config import load_config
 from station.web.app import create_app
 from tests.helpers import assert_states_current, run_cli
@@ -127,6 +128,16 @@ def test_upgrade_from_the_release_before_stored_states_fills_them(home):
     assert overview(home) == before                                   # opened: upgraded and filled
     with open_catalog(home)() as session:
         assert len(session.scalars(select(StoredEntryState)).all()) == 8
+    assert_states_current(home)
+
+
+def test_a_release_that_states_entries_differently_states_every_book_again(home, monkeypatch):
+    with sqlite3.connect(home / "catalog.sqlite") as db:     # as the release before would have said it
+        db.execute("update entry_states set reasons = '[\"older words\"]' where status = 'doubtful'")
+    monkeypatch.setattr(states, "STATES_VERSION", states.STATES_VERSION + 1)
+    open_catalog(home).kw["bind"].dispose()
+    with sqlite3.connect(home / "catalog.sqlite") as db:
+        assert db.execute("select distinct stated_by from book_states").fetchall() == [(states.STATES_VERSION,)]
     assert_states_current(home)
 
 

@@ -6,10 +6,11 @@ revision runs, in place. Stations opening one home at once take turns (a lock fi
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
@@ -58,14 +59,19 @@ def revision(engine: Engine) -> str | None:
         return SCRIPTS.revision(connection)
 
 
-def upgrade(engine: Engine, home: Path, after: Callable[[Connection], None] | None = None) -> None:
-    """Bring the catalog to the head revision; `after` runs on the upgraded catalog in the same
-    transaction (the station fills what a revision left to its code: station.review.states)."""
-    if revision(engine) == head():
-        return
+@contextlib.contextmanager
+def locked(home: Path) -> Iterator[None]:
+    """The home's upgrade lock: one process at a time brings its catalog up to date."""
     descriptor = os.open(home / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)   # the home's files are 0600
     with os.fdopen(descriptor, "r+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)         # another process may be upgrading the same home
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def upgrade(engine: Engine, home: Path) -> None:
+    if revision(engine) == head():
+        return
+    with locked(home):                           # another process may be upgrading the same home
         with engine.connect() as connection:
             # SQLite alters a table by copying it and dropping the old one, which its foreign keys would
             # refuse; they are off for the upgrade (only outside a transaction can they be switched),
@@ -81,8 +87,6 @@ def upgrade(engine: Engine, home: Path, after: Callable[[Connection], None] | No
                     if current is None and inspect(connection).has_table("books"):
                         command.stamp(cfg, BASELINE)
                     command.upgrade(cfg, "head")
-                    if after is not None:
-                        after(connection)
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise RuntimeError(f"catalog upgrade broke {len(broken)} references: {broken[:5]}")

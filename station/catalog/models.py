@@ -216,6 +216,7 @@ class StoredBookFacts(Base):
     numbers_attempted: Mapped[int]  # of their first pages those OCR read,
     numbers_read: Mapped[int]       # and of those, a number read with confidence
     over_cap_pages: Mapped[int]
+    stated_by: Mapped[int]          # station.review.states.STATES_VERSION of the code that stated the book
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -232,7 +233,8 @@ def open_catalog(home: Path) -> sessionmaker[Session]:
     # Several batches (a hot folder, a scan job) may write at once: wait for the lock, don't fail.
     engine = create_engine(f"sqlite:///{home / 'catalog.sqlite'}", connect_args={"timeout": 60})
     event.listen(engine, "connect", _sqlite_pragmas)
-    migrate.upgrade(engine, home, after=states.fill_unstated)
+    migrate.upgrade(engine, home)
+    states.bring_up_to_date(engine, home)
     maker = sessionmaker(engine, expire_on_commit=False)
     states.keep_current(maker)
     if faults.PLAN:  # the crash campaign's kill points around every commit (station/faults.py)

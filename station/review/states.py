@@ -6,9 +6,10 @@ What is stored is what station.review.entries.entry_state says (entry_states: st
 when it became done; book_states: what its book's notes need), kept right at ONE place: a session of
 the catalog (open_catalog) notes after each flush which books an added, changed or deleted entry, scan,
 scan page or page belongs to (a bulk statement on them: before it runs), and states those books again
-just before it commits, in the same transaction, from the books loaded afresh. The upgrade that made
-the tables fills them (fill_unstated); `station doctor` compares a sample with fresh states (drifted)
-and `station book restate` states books again.
+just before it commits, in the same transaction, from the books loaded afresh. Opening the catalog
+states the books this code has not (bring_up_to_date: after the upgrade that made the tables, or a
+release that states entries differently); `station doctor` compares a sample with fresh states
+(drifted) and `station book restate` states books again.
 """
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from pathlib import Path
 
-from sqlalchemy import Connection, delete, event, func, insert, inspect, literal_column, select, union
+from sqlalchemy import Connection, Engine, delete, event, func, insert, inspect, literal_column, select, union
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from station.catalog import migrate
 from station.catalog.models import Book, Entry, Page, Pdf, Scan, ScanPage, StoredBookFacts, StoredEntryState
 from station.review.entries import CrossCheck, book_facts, book_notes, entry_state, load_books
 
@@ -28,6 +31,10 @@ from station.review.entries import CrossCheck, book_facts, book_notes, entry_sta
 WATCHED = (Entry, Scan, ScanPage, Page)
 TOUCHED = "touched_books"   # session.info key: the books this transaction changed so far
 EVERY_BOOK = "*"
+# What the stored states were worked out by: bump it when entry_state or book_facts come to say something
+# else of the same catalog (a rule, a reason's words), and every book is stated again when a station
+# with the new code opens its catalog.
+STATES_VERSION = 1
 # Books loaded at once when many are stated (an upgrade, `station book restate`): bounded memory.
 CHUNK = 50
 
@@ -54,7 +61,7 @@ def stated(book: Book) -> tuple[dict, list[dict]]:
                      "done_at": done_at(entry, state.pages) if state.status == "done" else None})
     check = facts.crosscheck
     return ({"book_id": book.id, "first_pages": check.first_pages, "numbers_attempted": check.attempted,
-             "numbers_read": check.read, "over_cap_pages": facts.over_cap_pages}, rows)
+             "numbers_read": check.read, "over_cap_pages": facts.over_cap_pages, "stated_by": STATES_VERSION}, rows)
 
 
 def _fresh(connection: Connection, book_ids: Collection[str] | None) -> Iterator[tuple[str, dict, list[dict]]]:
@@ -81,11 +88,22 @@ def restate(connection: Connection, book_ids: Collection[str] | None = None) -> 
     return count
 
 
-def fill_unstated(connection: Connection) -> None:
-    """After an upgrade: state every book that has no stored facts yet (all of them, the first time)."""
-    unstated = connection.scalars(select(Book.id).where(~Book.id.in_(select(StoredBookFacts.book_id)))).all()
-    if unstated:
-        restate(connection, unstated)
+def _outdated(connection: Connection) -> list[str]:
+    return list(connection.scalars(select(Book.id).outerjoin(StoredBookFacts, StoredBookFacts.book_id == Book.id)
+                                   .where((StoredBookFacts.stated_by != STATES_VERSION)
+                                          | StoredBookFacts.book_id.is_(None))))
+
+
+def bring_up_to_date(engine: Engine, home: Path) -> None:
+    """On opening the catalog: state every book this code has not (all of them after the upgrade that
+    made the tables, or a release whose entry_state says something new), under the home's upgrade lock so
+    that two processes opening it do not both do it."""
+    with engine.connect() as connection:
+        if not _outdated(connection):
+            return
+    with migrate.locked(home), engine.begin() as connection:
+        if outdated := _outdated(connection):
+            restate(connection, outdated)
 
 
 def _stored(connection: Connection, book_id: str) -> tuple[dict | None, list[dict]]:

@@ -1,7 +1,7 @@
 """Each entry's state and its book's facts stored (station.review.states), for SQL aggregates over many books.
 
-The tables are made here and filled at the end of the upgrade (station.review.states.fill_unstated), by
-the station's own code at the head revision: a later revision that changes the tables that code reads
+The tables are made here and filled when the catalog is next opened (station.review.states.
+bring_up_to_date), by the station's code of that day: a later revision that changes the tables it reads
 cannot break the fill.
 
 Revision ID: 0004
@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('numbers_attempted', sa.Integer(), nullable=False),
     sa.Column('numbers_read', sa.Integer(), nullable=False),
     sa.Column('over_cap_pages', sa.Integer(), nullable=False),
+    sa.Column('stated_by', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['book_id'], ['books.id'], ),
     sa.PrimaryKeyConstraint('book_id')
     )
