@@ -20,7 +20,7 @@ from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from station.catalog.models import Book, Correction, Entry, Page, Scan, ScanPage
+from station.catalog.models import Book, Correction, StoredBookFacts
 from station.catalog.storage import write_atomic
 from station.config import LoadedConfig
 from station.export.workbook import DATE_FORMAT, DATETIME_FORMAT, _text_cell, _verify_no_formula
@@ -102,10 +102,13 @@ class WeeklyReport:
                 "books": [b.as_dict() for b in self.books]}
 
 
-def _week_rows(done_days: list[date], expected: int, first: date | None, last: date) -> list[WeekRow]:
-    """One row per week from `first`'s week to `last`'s, weeks without progress included."""
-    per_week = Counter(week_start(day) for day in done_days)
-    monday = week_start(first) if first else week_start(last)
+def _week_rows(done_days: Counter[date], expected: int, last: date) -> list[WeekRow]:
+    """One row per week from the first done day's week (or `last`'s) to `last`'s, weeks without progress
+    included. `done_days`: how many entries became done each day."""
+    per_week: Counter[date] = Counter()
+    for day, count in done_days.items():
+        per_week[week_start(day)] += count
+    monday = week_start(min(done_days, default=last))
     rows, cumulative = [], 0
     while monday <= week_start(last):
         cumulative += per_week[monday]
@@ -116,15 +119,15 @@ def _week_rows(done_days: list[date], expected: int, first: date | None, last: d
 
 
 def last_activity(session: Session, book_id: str | None = None) -> dict[str, datetime]:
-    """Per book (or for one), the latest page filed into one of its entries or correction of it."""
+    """Per book (or for one), the latest page filed into one of its entries (stored with its entries'
+    states) or correction of it."""
     latest: dict[str, datetime] = {}
-    pages = (select(Entry.book_id, func.max(Page.processed_at)).join(Scan, Scan.entry_id == Entry.id)
-             .join(ScanPage, ScanPage.scan_id == Scan.id).join(Page, Page.id == ScanPage.page_id)
-             .group_by(Entry.book_id))
+    pages = select(StoredBookFacts.book_id, StoredBookFacts.last_page_at)
     corrections = (select(Correction.book_id, func.max(Correction.at)).where(Correction.book_id.is_not(None))
                    .group_by(Correction.book_id))
     if book_id:
-        pages, corrections = pages.where(Entry.book_id == book_id), corrections.where(Correction.book_id == book_id)
+        pages = pages.where(StoredBookFacts.book_id == book_id)
+        corrections = corrections.where(Correction.book_id == book_id)
     for query in (pages, corrections):
         for book_id, moment in session.execute(query):
             if moment is not None:
@@ -134,10 +137,10 @@ def last_activity(session: Session, book_id: str | None = None) -> dict[str, dat
 
 
 def progress_of(session: Session, book: Book, last: datetime | None, today: date
-                ) -> tuple[BookProgress, list[date], list[EntryState]]:
+                ) -> tuple[BookProgress, Counter[date], list[EntryState]]:
     """One loaded book: its progress, the days its done entries became done, each entry's state. The
     session is asked again only for a book captured by page (its breaks)."""
-    done_days, status, pages, size, states = [], Counter(), 0, 0, []
+    done_days, status, pages, size, states = Counter(), Counter(), 0, 0, []
     facts = book_facts(book)
     for entry in book.entries:
         state = entry_state(entry, facts)
@@ -147,9 +150,9 @@ def progress_of(session: Session, book: Book, last: datetime | None, today: date
         size += entry.pdf.bytes if entry.pdf else 0
         if state.status == "done":
             moment = done_at(entry, state.pages)
-            done_days.append(local_time(moment).date() if moment else today)
+            done_days[local_time(moment).date() if moment else today] += 1
     expected = len(book.entries)
-    weeks = _week_rows(done_days, expected, min(done_days, default=None), today)
+    weeks = _week_rows(done_days, expected, today)
     progress = BookProgress(book.id, expected, status["done"], status["missing"], status["doubtful"], pages, size,
                             last, weeks[-1].done, weeks, facts.notes())
     by_page = by_page_facts(session, book)
@@ -160,7 +163,7 @@ def progress_of(session: Session, book: Book, last: datetime | None, today: date
     return progress, done_days, states
 
 
-def _collect(session: Session, book_id: str | None, today: date) -> list[tuple[BookProgress, list[date]]]:
+def _collect(session: Session, book_id: str | None, today: date) -> list[tuple[BookProgress, Counter[date]]]:
     """Each book's progress with the days its done entries became done, from the stored states: a few
     SQL aggregates, however many books (a book captured by page also has its strip worked out)."""
     activity = last_activity(session, book_id)
@@ -168,9 +171,10 @@ def _collect(session: Session, book_id: str | None, today: date) -> list[tuple[B
     by_page = by_page_books(session, book_id)
     collected = []
     for tally in states.tallies(session, book_id):
-        done_days = [today if day is None else day for day, count in days.get(tally.book, {}).items()
-                     for _ in range(count)]
-        weeks = _week_rows(done_days, tally.expected, min(done_days, default=None), today)
+        done_days: Counter[date] = Counter()
+        for day, count in days.get(tally.book, {}).items():
+            done_days[today if day is None else day] += count
+        weeks = _week_rows(done_days, tally.expected, today)
         progress = BookProgress(tally.book, tally.expected, tally.done, tally.missing, tally.doubtful, tally.pages,
                                 tally.bytes, activity.get(tally.book), weeks[-1].done, weeks, tally.notes)
         if tally.book in by_page:
@@ -194,11 +198,11 @@ def weekly_report(session: Session, cfg: LoadedConfig, book_id: str | None = Non
     """The report for every book in the catalog, or for one (`book_id`, already checked to exist)."""
     today = today or today_here()
     collected = _collect(session, book_id, today)
-    every_day = [day for _, days in collected for day in days]
+    every_day = sum((days for _, days in collected), Counter())
     books = [progress for progress, _ in collected]
     expected = sum(b.expected for b in books)
     return WeeklyReport(cfg.settings.commune or NO_COMMUNE, socket.gethostname(), datetime.now().astimezone(),
-                        expected, _week_rows(every_day, expected, min(every_day, default=None), today), books)
+                        expected, _week_rows(every_day, expected, today), books)
 
 
 # --- Excel ------------------------------------------------------------------------------------

@@ -14,21 +14,22 @@ release that states entries differently); `station doctor` compares a sample wit
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, delete, event, func, insert, inspect, literal_column, select, union
+from sqlalchemy import Connection, Engine, delete, event, insert, inspect, select, union
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from station.catalog import migrate
 from station.catalog.models import Book, Entry, Page, Pdf, Scan, ScanPage, StoredBookFacts, StoredEntryState
 from station.review.entries import CrossCheck, book_facts, book_notes, entry_state, load_books
 
-# What an entry's state is worked out from (entry_state, book_facts): a change to any of them restates
-# the book. A Pdf is not: its bytes are summed from the pdfs table.
-WATCHED = (Entry, Scan, ScanPage, Page)
+# What an entry's state is worked out from (entry_state, book_facts), and its PDF (the book's bytes): a
+# change to any of them restates the book.
+WATCHED = (Entry, Scan, ScanPage, Page, Pdf)
 TOUCHED = "touched_books"   # session.info key: the books this transaction changed so far
 EVERY_BOOK = "*"
 # What the stored states were worked out by: bump it when entry_state or book_facts come to say something
@@ -50,18 +51,37 @@ def done_at(entry: Entry, pages: list[Page]) -> datetime | None:
     return max((as_utc(m) for m in moments), default=None)
 
 
+def _quarter(moment: datetime | None) -> str:
+    """The UTC quarter-hour of a moment, as done_quarters keys it ("" for none: counted as done today)."""
+    if moment is None:
+        return ""
+    moment = as_utc(moment)
+    quarter = moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+    return quarter.strftime("%Y-%m-%d %H:%M")
+
+
 def stated(book: Book) -> tuple[dict, list[dict]]:
-    """A loaded book's facts row and its entries' state rows, as stored."""
+    """A loaded book's row (its counts and facts) and its entries' state rows, as stored."""
     facts = book_facts(book)
-    rows = []
+    rows, quarters = [], Counter()
     for entry in book.entries:
         state = entry_state(entry, facts)
         rows.append({"entry_id": entry.id, "book_id": book.id, "status": state.status, "pages": len(state.pages),
-                     "reasons": state.reasons,
-                     "done_at": done_at(entry, state.pages) if state.status == "done" else None})
+                     "reasons": state.reasons})
+        if state.status == "done":
+            quarters[_quarter(done_at(entry, state.pages))] += 1
+    counts = Counter(row["status"] for row in rows)
+    # Any page filed into one of its entries, a scan not counting and a page deleted included.
+    filed = [sp.page.processed_at for entry in book.entries for scan in entry.scans for sp in scan.pages
+             if sp.page.processed_at]
     check = facts.crosscheck
-    return ({"book_id": book.id, "first_pages": check.first_pages, "numbers_attempted": check.attempted,
-             "numbers_read": check.read, "over_cap_pages": facts.over_cap_pages, "stated_by": STATES_VERSION}, rows)
+    return ({"book_id": book.id, "expected": len(rows), "done": counts["done"], "missing": counts["missing"],
+             "doubtful": counts["doubtful"], "pages": sum(row["pages"] for row in rows),
+             "bytes": sum(entry.pdf.bytes for entry in book.entries if entry.pdf),
+             "last_page_at": max((as_utc(m) for m in filed), default=None), "done_quarters": dict(quarters),
+             "by_page": any(scan.placed for entry in book.entries for scan in entry.scans),
+             "first_pages": check.first_pages, "numbers_attempted": check.attempted, "numbers_read": check.read,
+             "over_cap_pages": facts.over_cap_pages, "stated_by": STATES_VERSION}, rows)
 
 
 def _fresh(connection: Connection, book_ids: Collection[str] | None) -> Iterator[tuple[str, dict, list[dict]]]:
@@ -113,9 +133,13 @@ def _stored(connection: Connection, book_id: str) -> tuple[dict | None, list[dic
     return (dict(facts) if facts else None), [dict(row) for row in rows]
 
 
+def _in_utc(row: dict) -> dict:
+    """A row with its moments in UTC (SQLite hands them back without a zone)."""
+    return {key: as_utc(value) if isinstance(value, datetime) else value for key, value in row.items()}
+
+
 def _comparable(rows: list[dict]) -> list[dict]:
-    return sorted(({**row, "done_at": as_utc(row["done_at"]) if row["done_at"] else None} for row in rows),
-                  key=lambda row: row["entry_id"])
+    return sorted(map(_in_utc, rows), key=lambda row: row["entry_id"])
 
 
 @dataclass
@@ -130,11 +154,8 @@ def drifted(connection: Connection, budget_s: float | None = None) -> Drift:
     """Compare stored states with fresh ones, book by book, most recently active first (where a fault in
     keeping them would show first), until `budget_s` is spent (None: every book)."""
     started = time.perf_counter()
-    recent = (select(Entry.book_id, func.max(Page.processed_at).label("latest"))
-              .join(Scan, Scan.entry_id == Entry.id).join(ScanPage, ScanPage.scan_id == Scan.id)
-              .join(Page, Page.id == ScanPage.page_id).group_by(Entry.book_id).subquery())
-    order = list(connection.scalars(select(Book.id).outerjoin(recent, recent.c.book_id == Book.id)
-                                    .order_by(recent.c.latest.desc().nulls_last(), Book.id)))
+    order = list(connection.scalars(select(Book.id).outerjoin(StoredBookFacts, StoredBookFacts.book_id == Book.id)
+                                    .order_by(StoredBookFacts.last_page_at.desc().nulls_last(), Book.id)))
     drift = Drift([], [], len(order), 0.0)
     for book_id in order:
         if budget_s is not None and drift.checked and time.perf_counter() - started > budget_s:
@@ -142,7 +163,7 @@ def drifted(connection: Connection, budget_s: float | None = None) -> Drift:
         ((_, facts, rows),) = _fresh(connection, [book_id])
         stored_facts, stored_rows = _stored(connection, book_id)
         drift.checked.append(book_id)
-        if stored_facts != facts or _comparable(stored_rows) != _comparable(rows):
+        if _in_utc(stored_facts or {}) != _in_utc(facts) or _comparable(stored_rows) != _comparable(rows):
             drift.differ.append(book_id)
     drift.seconds = time.perf_counter() - started
     return drift
@@ -165,7 +186,7 @@ def _books_of_flush(session: Session, flush_context) -> None:
     for obj in (*new, *session.dirty, *session.deleted):
         if isinstance(obj, Entry):
             books.add(obj.book_id)
-        elif isinstance(obj, Scan):
+        elif isinstance(obj, (Scan, Pdf)):
             entry_ids.update(_values(obj, "entry_id"))
         elif isinstance(obj, ScanPage):
             scan_ids.update(_values(obj, "scan_id"))
@@ -206,6 +227,7 @@ def _books_of_statement(state: ORMExecuteState) -> None:
         return
     lookup = {Entry: select(Entry.book_id),
               Scan: select(Entry.book_id).join(Scan, Scan.entry_id == Entry.id),
+              Pdf: select(Entry.book_id).join(Pdf, Pdf.entry_id == Entry.id),
               ScanPage: _books_holding(),
               Page: _books_holding().join(Page, Page.id == ScanPage.page_id)}[entity]
     _touch(state.session, state.session.connection().scalars(lookup.where(where)))
@@ -249,37 +271,31 @@ class BookTally:
 
 
 def tallies(session: Session, book_id: str | None = None) -> list[BookTally]:
-    """Every book (or one) in book order, counted in SQL: a handful of GROUP BYs, whatever the books."""
-    only = (lambda query, column: query.where(column == book_id)) if book_id else (lambda query, column: query)
-    found = {b: BookTally(b) for b in session.scalars(only(select(Book.id).order_by(Book.id), Book.id))}
-    counts = only(select(StoredEntryState.book_id, StoredEntryState.status, func.count(), func.sum(StoredEntryState.pages))
-                  .group_by(StoredEntryState.book_id, StoredEntryState.status), StoredEntryState.book_id)
-    for book, status, count, pages in session.execute(counts):
-        tally = found[book]
-        setattr(tally, status, count)
-        tally.expected += count
-        tally.pages += pages or 0
-    sizes = only(select(Entry.book_id, func.sum(Pdf.bytes)).join(Pdf, Pdf.entry_id == Entry.id)
-                 .group_by(Entry.book_id), Entry.book_id)
-    for book, size in session.execute(sizes):
-        found[book].bytes = size or 0
-    facts = only(select(StoredBookFacts.__table__), StoredBookFacts.book_id)
-    for row in session.execute(facts).mappings():
-        found[row["book_id"]].notes = book_notes(
-            CrossCheck(row["first_pages"], row["numbers_attempted"], row["numbers_read"]), row["over_cap_pages"])
-    return list(found.values())
-
-
-def done_days(session: Session, book_id: str | None = None) -> dict[str, dict[date | None, int]]:
-    """Per book, how many entries became done on each local day (None: done, no moment known)."""
-    day = func.date(StoredEntryState.done_at, literal_column("'localtime'"))   # SQLite's local time is the process's, as Python's
-    query = (select(StoredEntryState.book_id, day, func.count()).where(StoredEntryState.status == "done")
-             .group_by(StoredEntryState.book_id, day))
+    """Every book (or one) in book order: one stored row a book, whatever its entries (every book has its
+    row from the commit that added it, or from opening the catalog)."""
+    query = select(StoredBookFacts.__table__).order_by(StoredBookFacts.book_id)
     if book_id:
-        query = query.where(StoredEntryState.book_id == book_id)
-    days: dict[str, dict[date | None, int]] = {}
-    for book, text, count in session.execute(query):
-        days.setdefault(book, {})[date.fromisoformat(text) if text else None] = count
+        query = query.where(StoredBookFacts.book_id == book_id)
+    return [BookTally(row["book_id"], row["expected"], row["done"], row["missing"], row["doubtful"], row["pages"],
+                      row["bytes"], book_notes(CrossCheck(row["first_pages"], row["numbers_attempted"],
+                                                          row["numbers_read"]), row["over_cap_pages"]))
+            for row in session.execute(query).mappings()]
+
+
+def done_days(session: Session, book_id: str | None = None) -> dict[str, Counter[date | None]]:
+    """Per book, how many entries became done on each local day (None: done, no moment known)."""
+    query = select(StoredBookFacts.book_id, StoredBookFacts.done_quarters)
+    if book_id:
+        query = query.where(StoredBookFacts.book_id == book_id)
+    local_day: dict[str, date | None] = {"": None}
+    days: dict[str, Counter[date | None]] = {}
+    for book, quarters in session.execute(query):
+        found = days[book] = Counter()
+        for quarter, count in quarters.items():
+            if quarter not in local_day:
+                moment = datetime.strptime(quarter, "%Y-%m-%d %H:%M").replace(tzinfo=timezone.utc)
+                local_day[quarter] = moment.astimezone().date()
+            found[local_day[quarter]] += count
     return days
 
 

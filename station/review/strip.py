@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from station.capture import bypage
 from station.capture.placing import book_placement, register_pages, start_page_of
-from station.catalog.models import Book, Entry, Page, Scan, Verdict
+from station.catalog.models import Book, Page, StoredBookFacts, Verdict
 from station.review.entries import page_numbers
 
 UNCONFIRMED = ("không trang nào tự xác nhận vị trí (không đọc được số trang hay số đăng ký): lật sót hay chụp "
@@ -130,11 +130,11 @@ def strip_facts(session: Session, book: Book) -> tuple[list[str], list[str]] | N
 
 
 def by_page_books(session: Session, book_id: str | None = None) -> dict[str, tuple[list[str], list[str]]]:
-    """by_page_facts of every book (or of one) with a scan placed by page, found in SQL: the overviews of
-    many books load none of the others."""
-    query = select(Entry.book_id).join(Scan, Scan.entry_id == Entry.id).where(Scan.placed).distinct()
+    """by_page_facts of every book (or of one) with a scan placed by page, as stored with its entries'
+    states: the overviews of many books load none of the others."""
+    query = select(StoredBookFacts.book_id).where(StoredBookFacts.by_page)
     if book_id:
-        query = query.where(Entry.book_id == book_id)
+        query = query.where(StoredBookFacts.book_id == book_id)
     found = {}
     for placed in session.scalars(query):
         if (facts := strip_facts(session, session.get(Book, placed))) is not None:
