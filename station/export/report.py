@@ -167,13 +167,11 @@ def _collect(session: Session, book_id: str | None, today: date) -> list[tuple[B
     """Each book's progress with the days its done entries became done, from the stored states: a few
     SQL aggregates, however many books (a book captured by page also has its strip worked out)."""
     activity = last_activity(session, book_id)
-    days = states.done_days(session, book_id)
+    days = states.done_days(session, today, book_id)
     by_page = by_page_books(session, book_id)
     collected = []
     for tally in states.tallies(session, book_id):
-        done_days: Counter[date] = Counter()
-        for day, count in days.get(tally.book, {}).items():
-            done_days[today if day is None else day] += count
+        done_days = days.get(tally.book, Counter())
         weeks = _week_rows(done_days, tally.expected, today)
         progress = BookProgress(tally.book, tally.expected, tally.done, tally.missing, tally.doubtful, tally.pages,
                                 tally.bytes, activity.get(tally.book), weeks[-1].done, weeks, tally.notes)

@@ -52,7 +52,8 @@ def done_at(entry: Entry, pages: list[Page]) -> datetime | None:
 
 
 def _quarter(moment: datetime | None) -> str:
-    """The UTC quarter-hour of a moment, as done_quarters keys it ("" for none: counted as done today)."""
+    """The UTC quarter-hour of a moment, as done_quarters keys it ("" for none: counted as done the day
+    it is asked)."""
     if moment is None:
         return ""
     moment = as_utc(moment)
@@ -273,7 +274,10 @@ class BookTally:
 def tallies(session: Session, book_id: str | None = None) -> list[BookTally]:
     """Every book (or one) in book order: one stored row a book, whatever its entries (every book has its
     row from the commit that added it, or from opening the catalog)."""
-    query = select(StoredBookFacts.__table__).order_by(StoredBookFacts.book_id)
+    table = StoredBookFacts.__table__.c
+    query = select(table.book_id, table.expected, table.done, table.missing, table.doubtful, table.pages, table.bytes,
+                   table.first_pages, table.numbers_attempted, table.numbers_read, table.over_cap_pages
+                   ).order_by(table.book_id)
     if book_id:
         query = query.where(StoredBookFacts.book_id == book_id)
     return [BookTally(row["book_id"], row["expected"], row["done"], row["missing"], row["doubtful"], row["pages"],
@@ -282,13 +286,13 @@ def tallies(session: Session, book_id: str | None = None) -> list[BookTally]:
             for row in session.execute(query).mappings()]
 
 
-def done_days(session: Session, book_id: str | None = None) -> dict[str, Counter[date | None]]:
-    """Per book, how many entries became done on each local day (None: done, no moment known)."""
+def done_days(session: Session, today: date, book_id: str | None = None) -> dict[str, Counter[date]]:
+    """Per book, how many entries became done on each local day (`today` for those done with no moment)."""
     query = select(StoredBookFacts.book_id, StoredBookFacts.done_quarters)
     if book_id:
         query = query.where(StoredBookFacts.book_id == book_id)
-    local_day: dict[str, date | None] = {"": None}
-    days: dict[str, Counter[date | None]] = {}
+    local_day: dict[str, date] = {"": today}
+    days: dict[str, Counter[date]] = {}
     for book, quarters in session.execute(query):
         found = days[book] = Counter()
         for quarter, count in quarters.items():
