@@ -6,9 +6,10 @@ long the upgrade that makes them takes on the larger home.
 Before stored states both loaded every book whole and worked out each entry's state in Python: on
 2026-12-07 (a08ae4b, load 3-5 on 2 cores) 30 books status --json 2.38 s, /api/books 0.91 s; 600 books
 75.9 s and 80.9 s (× 31.9, × 89.2). They now read one stored row a book (station.review.states): the
-same day, load 1-3, status --json 1.46 → 1.47 s (× 1.0, start-up), /api/books 0.03 → 0.04 s (× 1.1);
-a page filed 22-32 ms with its book of 150 entries restated, 2 ms without; the upgrade from 0003 of
-the 600-book home, stating all of them, 20.8 s (bench/results.md §10).
+same day (f0b8882, load 0.4-2), status --json 1.24 → 1.31 s (× 1.1, mostly start-up), /api/books
+0.02 → 0.04 s (× 1.9; × 1.1 and × 2.6 in two earlier runs: tens of milliseconds, mostly the request);
+a page filed 19-32 ms with its book of 150 entries restated, 2-3 ms without; the upgrade from 0003 of
+the 600-book home, stating all of them, 20.2-20.8 s (bench/results.md §10).
 
 Each home is filled straight through the catalog (no image processing): books of ENTRIES entries, two
 thirds of each book scanned (one batch, a separator page and one content page an entry, their page
