@@ -5,6 +5,7 @@ import getpass
 import json
 import logging
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -20,8 +21,7 @@ from station.catalog.models import Book, entry_by_number, open_catalog
 from station.catalog.storage import disk_full_error, ensure_home, exclusive_home, is_disk_full, write_atomic
 from station.config import LoadedConfig, load_config
 from station.errors import InputError, RegisterError, StationError
-from station.export.report import load_books
-from station.review.entries import entry_state
+from station.review.entries import entry_state, load_books
 
 STATUS_VI = {"done": "xong", "missing": "thiếu", "doubtful": "cần kiểm tra"}
 def _paper(ctx, param, value: str | None) -> str | None:
@@ -154,6 +154,21 @@ def book_list(obj: Context):
     with obj.sessions() as session:
         for item in session.scalars(select(Book).order_by(Book.id)):
             click.echo(f"{item.id}\t{len(item.entries)}")
+
+
+@book.command("restate")
+@click.argument("book_id", required=False)
+@click.pass_obj
+def book_restate(obj: Context, book_id):
+    """Tính lại tình trạng đã lưu / work out again the stored state of a book's entries (every book without
+    BOOK_ID): what `station status` and the dashboard count; `station doctor` says when it is needed."""
+    from station.review import states
+    with obj.sessions() as session:
+        wanted = [library.require_book(session, book_id).id] if book_id else None
+        started = time.perf_counter()
+        count = states.restate(session.connection(), wanted)
+        session.commit()
+    click.echo(f"Đã tính lại {count} sổ trong {time.perf_counter() - started:.1f} s / {count} books restated.")
 
 
 @book.command("pages")
@@ -429,8 +444,11 @@ def devices(everywhere):
 def status(obj: Context, book_id, as_json):
     """Tình trạng các sổ / per-book completeness."""
     with obj.sessions() as session:
-        books = load_books(session, library.require_book(session, book_id).id if book_id else None)
-        reports = [library.book_report(session, b) for b in books]
+        if book_id:
+            (loaded,) = load_books(session, [library.require_book(session, book_id).id])
+            reports = [library.book_report(session, loaded)]
+        else:
+            reports = library.books_overview(session)
         held = library.held_page_count(session)
     from station.sync.state import read_state, status_line
     synced = read_state(obj.cfg.home)

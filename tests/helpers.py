@@ -38,3 +38,16 @@ def without_language_data(monkeypatch, empty_folder, fn, *args):
             return pool.submit(fn, *args).result()
     finally:
         tesseract.tessdata_dir.cache_clear()
+
+
+def assert_states_current(home):
+    """Every book's stored states (station.review.states) are what entry_state says of it today."""
+    from station.catalog.models import open_catalog
+    from station.review.states import drifted
+    maker = open_catalog(home)
+    try:
+        with maker() as session:
+            drift = drifted(session.connection())
+    finally:
+        maker.kw["bind"].dispose()
+    assert drift.checked and drift.differ == [], drift

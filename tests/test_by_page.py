@@ -19,7 +19,7 @@ import pytest
 from bench import bound_book, corpus
 from station.catalog.models import Capture, Entry, Page, Scan, ScanPage, open_catalog
 from station.errors import IncompleteBookError
-from tests.helpers import run_cli
+from tests.helpers import assert_states_current, run_cli
 from tests.test_resume import captured, station
 
 # 14 A4 ledger pages, 45 registrations, pages 6 and 9 left blank, page numbers printed at the foot.
@@ -61,6 +61,16 @@ def _filed_pages(home: Path, book: bound_book.BoundBook, truths: dict[str, int])
         for number, batch, source, _ in rows:
             filed.setdefault(number, []).append(truths[f"{batch}/{source}"])
     return filed
+
+
+def _states_kept(home: Path, book_id: str) -> None:
+    """The stored states are current, and `station status` of every book (read from them) says of this
+    one what `station status BOOK` (worked out in Python) does, its breaks included."""
+    assert_states_current(home)
+    (summary,) = json.loads(run_cli(home, "status", "--json").output)["books"]
+    (detail,) = json.loads(run_cli(home, "status", book_id, "--json").output)["books"]
+    detail.pop("entries")
+    assert summary == detail
 
 
 def _truth_pages(truth: list[dict], batch: int = 1) -> dict[str, int]:
@@ -126,6 +136,7 @@ def test_a_missed_page_turn_is_refused_at_export_naming_the_page_then_mended_by_
     assert len(filed) == 45 - len(on_12)
     listing = run_cli(home, "book", "pages", book.book_id).output
     assert "trang  12" in listing and "chưa chụp / not captured" in listing
+    _states_kept(home, book.book_id)
 
     # The operator captures page 12 after a start sheet for it: the station puts it in its place.
     more = _capture(tmp_path, home, book, "page12", start_page=12, pages=12)
@@ -133,6 +144,7 @@ def test_a_missed_page_turn_is_refused_at_export_naming_the_page_then_mended_by_
     assert (status["done"], status["doubtful"]) == (45, 0), status
     filed = _filed_pages(home, book, {**_truth_pages(truth), **_truth_pages(more, batch=2)})
     assert filed == {e.number: _own_pages(book, e.number) for e in book.entries}
+    _states_kept(home, book.book_id)
     run_cli(home, "export", book.book_id, "-o", tmp_path / "again")
 
 
@@ -145,9 +157,11 @@ def test_a_page_captured_twice_is_dropped_and_the_operator_clears_the_break(tmp_
                                                              for e in book.entries}
     strip = json.loads(run_cli(home, "book", "pages", book.book_id, "--json").output)
     extra = strip["breaks"][0]["page_id"]
+    _states_kept(home, book.book_id)
     run_cli(home, "page", "delete", extra)
     status = json.loads(run_cli(home, "status", book.book_id, "--json").output)["books"][0]
     assert status["done"] == 45 and not status["breaks"]
+    _states_kept(home, book.book_id)
 
 
 def test_pages_stuck_together_in_a_book_without_page_numbers_are_caught_by_the_rows_read(tmp_path):

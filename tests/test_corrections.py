@@ -8,7 +8,7 @@ import pytest
 from bench import corpus
 from station.catalog.models import Entry, open_catalog
 from station.review.corrections import Conflict, Corrections
-from tests.helpers import run_cli
+from tests.helpers import assert_states_current, run_cli
 
 BOOK = "KS.2017.01"
 DPI = 200
@@ -58,6 +58,7 @@ def test_move_page_to_the_entry_it_belongs_to(book):
     assert audit(book) == [("tester", "move_page", BOOK, 2)]
     status = {e["number"]: e["status"] for e in json.loads(cli(book, "status", BOOK, "--json"))["books"][0]["entries"]}
     assert status == {1: "done", 2: "done", 3: "missing"}
+    assert_states_current(book)
 
 
 def test_reorder_delete_share_and_accept(book):
@@ -75,6 +76,7 @@ def test_reorder_delete_share_and_accept(book):
     cli(book, "entry", "accept", BOOK, 1, "--reason", "đối chiếu sổ gốc")
     actions = [a for _, a, _, _ in audit(book)]
     assert actions == ["reorder", "delete_page", "share_page", "accept"]
+    assert_states_current(book)
 
 
 def test_bad_requests_change_nothing(book):

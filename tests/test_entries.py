@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from bench import corpus
-from tests.helpers import run_cli
+from tests.helpers import assert_states_current, run_cli
 
 BOOK = "KS.2017.01"
 DPI = 200
@@ -63,6 +63,7 @@ def test_rescan_is_kept_flagged_then_picked(setup, tmp_path):
     cli(home, "process", tmp_path / "b2")
     state = status(home)[1]
     assert state["status"] == "doubtful" and "2" in state["reasons"][0]
+    assert_states_current(home)
     shown = cli(home, "entry", "show", BOOK, "1")
     assert "chưa chọn" in shown
     cli(home, "export", BOOK, "-o", tmp_path / "out", code=8)
@@ -70,6 +71,7 @@ def test_rescan_is_kept_flagged_then_picked(setup, tmp_path):
     cli(home, "entry", "pick", BOOK, "1", scans[-1].rstrip(":"))
     state = status(home)[1]
     assert state["status"] == "done" and state["pages"] == 2
+    assert_states_current(home)
     cli(home, "entry", "pick", BOOK, "1", "999", code=12)
 
 

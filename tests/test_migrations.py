@@ -1,11 +1,13 @@
 """The catalog's schema under Alembic: a new home is made at the head revision, and a home made by the
 release before migrations (kept in tests/data/homes/before-migrations.tar.gz: three entries of
 tests/helpers.add_rendered_book, processed at 200 dpi by main at ecdb4fb; its captures and page images
-left out) opens and upgrades in place, its books, entries and PDFs as they were."""
+left out) opens and upgrades in place, its books, entries and PDFs as they were, its entries' states
+stored (tests/test_states.py upgrades a home of the release just before that)."""
 from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import stat
 import tarfile
 from pathlib import Path
@@ -16,7 +18,7 @@ from sqlalchemy import text
 
 from station.catalog import migrate
 from station.catalog.models import Base, open_catalog
-from tests.helpers import run_cli
+from tests.helpers import assert_states_current, run_cli
 
 OLD_HOME = Path(__file__).parent / "data" / "homes" / "before-migrations.tar.gz"
 
@@ -49,6 +51,9 @@ def test_home_from_before_migrations_opens_and_upgrades_in_place(tmp_path):
     assert (home / "catalog.sqlite").stat().st_size >= before
     entry = json.loads(run_cli(home, "entry", "show", "KS.2017.01", "2", "--json").output)
     assert entry["status"] == "done"
+    with sqlite3.connect(home / "catalog.sqlite") as db:   # entries' states stored by the upgrade
+        assert db.execute("select status, count(*) from entry_states group by status").fetchall() == [("done", 3)]
+    assert_states_current(home)
     # Opening it again changes nothing.
     shutil.copy(home / "catalog.sqlite", tmp_path / "once.sqlite")
     run_cli(home, "status", "--json")

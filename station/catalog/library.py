@@ -19,7 +19,8 @@ from station.export.naming import NameNotReady, pdf_name
 from station.export.sheets import SheetSpec, render_sheets
 from station.export.package import PackedPdf, write_package
 from station.review.entries import book_facts, entry_state, page_numbers, page_warnings
-from station.review.strip import by_page_facts
+from station.review import states
+from station.review.strip import by_page_books, by_page_facts
 
 
 def require_book(session: Session, book_id: str) -> Book:
@@ -188,6 +189,26 @@ def book_report(session: Session, book: Book) -> BookReport:
         report.breaks, notes = by_page
         report.notes.extend(notes)
     return report
+
+
+def books_overview(session: Session) -> list[BookReport]:
+    """Every book's report from the stored states (station.review.states): a few SQL aggregates however
+    many books. Its entries are the doubtful ones only, with their reasons: what `station status` shows
+    of each book (one book's report in full is book_report)."""
+    doubtful = states.doubtful_entries(session)
+    by_page = by_page_books(session)
+    reports = []
+    for tally in states.tallies(session):
+        entries = [EntryReport(number, "doubtful", pages, reasons=reasons)
+                   for number, pages, reasons in doubtful.get(tally.book, [])]
+        report = BookReport(tally.book, tally.expected, tally.done, tally.missing, tally.doubtful, tally.pages,
+                            tally.bytes, entries, tally.notes)
+        if tally.book in by_page:
+            report.by_page = True
+            report.breaks, notes = by_page[tally.book]
+            report.notes.extend(notes)
+        reports.append(report)
+    return reports
 
 
 @dataclass

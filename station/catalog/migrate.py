@@ -6,9 +6,11 @@ revision runs, in place. Stations opening one home at once take turns (a lock fi
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
@@ -57,12 +59,19 @@ def revision(engine: Engine) -> str | None:
         return SCRIPTS.revision(connection)
 
 
+@contextlib.contextmanager
+def locked(home: Path) -> Iterator[None]:
+    """The home's upgrade lock: one process at a time brings its catalog up to date."""
+    descriptor = os.open(home / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)   # the home's files are 0600
+    with os.fdopen(descriptor, "r+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def upgrade(engine: Engine, home: Path) -> None:
     if revision(engine) == head():
         return
-    descriptor = os.open(home / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)   # the home's files are 0600
-    with os.fdopen(descriptor, "r+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)         # another process may be upgrading the same home
+    with locked(home):                           # another process may be upgrading the same home
         with engine.connect() as connection:
             # SQLite alters a table by copying it and dropping the old one, which its foreign keys would
             # refuse; they are off for the upgrade (only outside a transaction can they be switched),

@@ -10,8 +10,8 @@ import enum
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, String,
-                        UniqueConstraint, create_engine, event, select)
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, Index, String,
+                        UniqueConstraint, create_engine, event, select, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from station import faults
@@ -101,7 +101,9 @@ class Capture(Base):
 class Page(Base):
     """What the pipeline made of a capture: verdict, measurements and the encoded image."""
     __tablename__ = "pages"
-    __table_args__ = (UniqueConstraint("capture_id", "part"),)
+    # Pages held outside any entry, counted on every overview: an index of those alone.
+    __table_args__ = (UniqueConstraint("capture_id", "part"),
+                      Index("ix_pages_held", "deleted", sqlite_where=text("held_reason IS NOT NULL")))
     id: Mapped[int] = mapped_column(primary_key=True)
     capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), index=True)
     part: Mapped[int] = mapped_column(default=0)  # 0, or 0/1 for the left/right page of a spread
@@ -196,6 +198,40 @@ class Correction(Base):
     details: Mapped[dict] = mapped_column(JSON)
 
 
+class StoredEntryState(Base):
+    """An entry's state as station.review.entries.entry_state gives it, kept current by
+    station.review.states so that every book's progress is a few SQL aggregates."""
+    __tablename__ = "entry_states"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
+    book_id: Mapped[str] = mapped_column(ForeignKey("books.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))   # done, missing or doubtful
+    pages: Mapped[int]                                # pages of the scan that counts
+    reasons: Mapped[list] = mapped_column(JSON)       # why doubtful (or accepted), as the operator reads it
+
+
+class StoredBookFacts(Base):
+    """A book's counts from its entries' states, and what its notes need (station.review.entries.BookFacts),
+    kept with them: a station's overview reads one row a book."""
+    __tablename__ = "book_states"
+    book_id: Mapped[str] = mapped_column(ForeignKey("books.id"), primary_key=True)
+    expected: Mapped[int]
+    done: Mapped[int]
+    missing: Mapped[int]
+    doubtful: Mapped[int]
+    pages: Mapped[int]              # of the scans that count
+    bytes: Mapped[int]              # of the entries' PDFs
+    last_page_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # latest page filed, UTC
+    # Entries done by the UTC quarter-hour they became done in ("2025-03-04 12:15": 3): the local day of
+    # each, wherever the station is, since every time zone is whole quarter-hours off UTC.
+    done_quarters: Mapped[dict] = mapped_column(JSON)
+    by_page: Mapped[bool] = mapped_column(Boolean)    # a scan of it placed by page (after start sheets)
+    first_pages: Mapped[int]        # CrossCheck: entries whose counting scan has pages,
+    numbers_attempted: Mapped[int]  # of their first pages those OCR read,
+    numbers_read: Mapped[int]       # and of those, a number read with confidence
+    over_cap_pages: Mapped[int]
+    stated_by: Mapped[int]          # station.review.states.STATES_VERSION of the code that stated the book
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -205,11 +241,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def open_catalog(home: Path) -> sessionmaker[Session]:
+    # Entries' stored states are worked out by the review code, which needs these models loaded first.
+    from station.review import states
     # Several batches (a hot folder, a scan job) may write at once: wait for the lock, don't fail.
     engine = create_engine(f"sqlite:///{home / 'catalog.sqlite'}", connect_args={"timeout": 60})
     event.listen(engine, "connect", _sqlite_pragmas)
     migrate.upgrade(engine, home)
+    states.bring_up_to_date(engine, home)
     maker = sessionmaker(engine, expire_on_commit=False)
+    states.keep_current(maker)
     if faults.PLAN:  # the crash campaign's kill points around every commit (station/faults.py)
         event.listen(engine, "commit", lambda _connection: faults.crash_point("commit"))
         event.listen(maker, "after_commit", lambda _session: faults.crash_point("committed"))

@@ -17,15 +17,17 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from station.catalog.models import Book, Correction, Entry, Page, Scan, ScanPage
+from station.catalog.models import Book, Correction, StoredBookFacts
 from station.catalog.storage import write_atomic
 from station.config import LoadedConfig
 from station.export.weeks import WEEK_HEADER, WeekRow, date_cell, week_cells, week_rows, weeks_of
 from station.export.workbook import DATETIME_FORMAT, text_cell, verify_no_formula
+from station.review import states
 from station.review.entries import EntryState, book_facts, entry_state
-from station.review.strip import by_page_facts
+from station.review.states import done_at
+from station.review.strip import by_page_books, by_page_facts
 
 NO_COMMUNE = "(chưa đặt tên xã trong config.yaml / commune not set)"
 
@@ -78,15 +80,15 @@ class WeeklyReport:
 
 
 def last_activity(session: Session, book_id: str | None = None) -> dict[str, datetime]:
-    """Per book (or for one), the latest page filed into one of its entries or correction of it."""
+    """Per book (or for one), the latest page filed into one of its entries (stored with its entries'
+    states) or correction of it."""
     latest: dict[str, datetime] = {}
-    pages = (select(Entry.book_id, func.max(Page.processed_at)).join(Scan, Scan.entry_id == Entry.id)
-             .join(ScanPage, ScanPage.scan_id == Scan.id).join(Page, Page.id == ScanPage.page_id)
-             .group_by(Entry.book_id))
+    pages = select(StoredBookFacts.book_id, StoredBookFacts.last_page_at)
     corrections = (select(Correction.book_id, func.max(Correction.at)).where(Correction.book_id.is_not(None))
                    .group_by(Correction.book_id))
     if book_id:
-        pages, corrections = pages.where(Entry.book_id == book_id), corrections.where(Correction.book_id == book_id)
+        pages = pages.where(StoredBookFacts.book_id == book_id)
+        corrections = corrections.where(Correction.book_id == book_id)
     for query in (pages, corrections):
         for book_id, moment in session.execute(query):
             if moment is not None:
@@ -95,31 +97,11 @@ def last_activity(session: Session, book_id: str | None = None) -> dict[str, dat
     return latest
 
 
-def _done_at(entry: Entry, pages: list[Page]) -> datetime | None:
-    moments = [p.processed_at for p in pages if p.processed_at] + ([entry.changed_at] if entry.changed_at else [])
-    return max((local_time(m) for m in moments), default=None)
-
-
-def load_books(session: Session, book_id: str | None = None) -> list[Book]:
-    """Books (every one, or one) with their entries, scans, pages and PDFs, in a handful of queries:
-    an entry's state looks at its whole book, which would otherwise be fetched row by row (6,000
-    queries for 10 books of 150 entries). Joined, not selectin, for the one-to-one hops: with selectin
-    all the way down, `station status` on 30 books of bench/many_books.py died at exit in the garbage
-    collector (SIGSEGV, 3 runs of 3, also without SQLAlchemy's C extensions); this way 13 of 13 ended
-    cleanly."""
-    query = (select(Book).order_by(Book.id)
-             .options(selectinload(Book.entries).selectinload(Entry.scans).selectinload(Scan.pages)
-                      .joinedload(ScanPage.page), selectinload(Book.entries).joinedload(Entry.pdf)))
-    if book_id:
-        query = query.where(Book.id == book_id)
-    return list(session.scalars(query))
-
-
 def progress_of(session: Session, book: Book, last: datetime | None, today: date
-                ) -> tuple[BookProgress, list[date], list[EntryState]]:
+                ) -> tuple[BookProgress, Counter[date], list[EntryState]]:
     """One loaded book: its progress, the days its done entries became done, each entry's state. The
     session is asked again only for a book captured by page (its breaks)."""
-    done_days, status, pages, size, states = [], Counter(), 0, 0, []
+    done_days, status, pages, size, states = Counter(), Counter(), 0, 0, []
     facts = book_facts(book)
     for entry in book.entries:
         state = entry_state(entry, facts)
@@ -128,8 +110,8 @@ def progress_of(session: Session, book: Book, last: datetime | None, today: date
         pages += len(state.pages)
         size += entry.pdf.bytes if entry.pdf else 0
         if state.status == "done":
-            moment = _done_at(entry, state.pages)
-            done_days.append(moment.date() if moment else today)
+            moment = done_at(entry, state.pages)
+            done_days[local_time(moment).date() if moment else today] += 1
     expected = len(book.entries)
     weeks = week_rows(weeks_of(done_days), expected, min(done_days, default=None), today)
     progress = BookProgress(book.id, expected, status["done"], status["missing"], status["doubtful"], pages, size,
@@ -142,10 +124,24 @@ def progress_of(session: Session, book: Book, last: datetime | None, today: date
     return progress, done_days, states
 
 
-def _collect(session: Session, book_id: str | None, today: date) -> list[tuple[BookProgress, list[date]]]:
-    """Each book's progress with the days its done entries became done."""
+def _collect(session: Session, book_id: str | None, today: date) -> list[tuple[BookProgress, Counter[date]]]:
+    """Each book's progress with the days its done entries became done, from the stored states: a few
+    SQL aggregates, however many books (a book captured by page also has its strip worked out)."""
     activity = last_activity(session, book_id)
-    return [progress_of(session, book, activity.get(book.id), today)[:2] for book in load_books(session, book_id)]
+    days = states.done_days(session, today, book_id)
+    by_page = by_page_books(session, book_id)
+    collected = []
+    for tally in states.tallies(session, book_id):
+        done_days = days.get(tally.book, Counter())
+        weeks = week_rows(weeks_of(done_days), tally.expected, min(done_days, default=None), today)
+        progress = BookProgress(tally.book, tally.expected, tally.done, tally.missing, tally.doubtful, tally.pages,
+                                tally.bytes, activity.get(tally.book), weeks[-1].done, weeks, tally.notes)
+        if tally.book in by_page:
+            progress.by_page = True
+            progress.breaks, notes = by_page[tally.book]
+            progress.notes.extend(notes)
+        collected.append((progress, done_days))
+    return collected
 
 
 def today_here() -> date:
@@ -161,7 +157,7 @@ def weekly_report(session: Session, cfg: LoadedConfig, book_id: str | None = Non
     """The report for every book in the catalog, or for one (`book_id`, already checked to exist)."""
     today = today or today_here()
     collected = _collect(session, book_id, today)
-    every_day = [day for _, days in collected for day in days]
+    every_day = sum((days for _, days in collected), Counter())
     books = [progress for progress, _ in collected]
     expected = sum(b.expected for b in books)
     return WeeklyReport(cfg.settings.commune or NO_COMMUNE, socket.gethostname(), datetime.now().astimezone(),

@@ -36,9 +36,12 @@ class WeekRow:
                 "done": self.done, "cumulative": self.cumulative, "remaining": self.remaining}
 
 
-def weeks_of(days: list[date]) -> Counter[date]:
-    """How many of `days` fall in each week, by its Monday."""
-    return Counter(week_start(day) for day in days)
+def weeks_of(done_days: Mapping[date, int]) -> Counter[date]:
+    """Entries done each day (`done_days`: day -> how many) counted by week, by its Monday."""
+    per_week: Counter[date] = Counter()
+    for day, count in done_days.items():
+        per_week[week_start(day)] += count
+    return per_week
 
 
 def week_rows(per_week: Mapping[date, int], expected: int, first: date | None, last: date) -> list[WeekRow]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from station.capture import bypage
 from station.capture.placing import book_placement, register_pages, start_page_of
-from station.catalog.models import Book, Page, Verdict
+from station.catalog.models import Book, Page, StoredBookFacts, Verdict
 from station.review.entries import page_numbers
 
 UNCONFIRMED = ("không trang nào tự xác nhận vị trí (không đọc được số trang hay số đăng ký): lật sót hay chụp "
@@ -119,8 +120,26 @@ def by_page_facts(session: Session, book: Book) -> tuple[list[str], list[str]] |
     scan of the book was placed by page, which its loaded entries tell: other books cost no query."""
     if not any(s.placed for e in book.entries for s in e.scans):
         return None
+    return strip_facts(session, book)
+
+
+def strip_facts(session: Session, book: Book) -> tuple[list[str], list[str]] | None:
+    """by_page_facts of a book known to have a scan placed by page."""
     strip = book_strip(session, book)
     return None if strip is None else ([b.said() for b in strip.breaks], strip.notes)
+
+
+def by_page_books(session: Session, book_id: str | None = None) -> dict[str, tuple[list[str], list[str]]]:
+    """by_page_facts of every book (or of one) with a scan placed by page, as stored with its entries'
+    states: the overviews of many books load none of the others."""
+    query = select(StoredBookFacts.book_id).where(StoredBookFacts.by_page)
+    if book_id:
+        query = query.where(StoredBookFacts.book_id == book_id)
+    found = {}
+    for placed in session.scalars(query):
+        if (facts := strip_facts(session, session.get(Book, placed))) is not None:
+            found[placed] = facts
+    return found
 
 
 def _runs(session: Session, pages: dict[int, Page]) -> list[dict]:

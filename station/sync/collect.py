@@ -16,8 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from station.catalog.models import Book, Capture, Correction, Page
-from station.export.report import load_books
-from station.review.entries import book_facts, entry_state
+from station.review.entries import book_facts, entry_state, load_books
 from station.sync.hashes import ImageHashes
 from station.sync.protocol import (BlobKind, BookPush, BookRow, CorrectionRow, EntryRow, PageRow, PdfRow, ScanRow,
                                    StateRow)

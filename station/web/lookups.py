@@ -8,7 +8,7 @@ from fastapi import HTTPException
 from station.catalog import library
 from station.catalog.models import Book
 from station.errors import StationError
-from station.export import report
+from station.review.entries import load_books
 
 
 def require_book(session, book_id: str) -> Book:
@@ -21,7 +21,7 @@ def require_book(session, book_id: str) -> Book:
 def entry_answer(session, book_id: str, number: int) -> dict:
     # The entry's state looks at its whole book: load it at once, and hold it while the answer is
     # built (the session keeps loaded rows by weak reference only).
-    books = report.load_books(session, require_book(session, book_id).id)
+    books = load_books(session, [require_book(session, book_id).id])
     try:
         return library.entry_detail(session, book_id, number)
     except StationError as exc:

@@ -12,7 +12,7 @@ from station.catalog.books import parse_entry_range
 from station.catalog.models import Book
 from station.errors import BookError
 from station.export import report
-from station.review.entries import scan_pages
+from station.review.entries import load_books, scan_pages
 from station.web.deps import CurrentStation
 from station.web.lookups import require_book
 from station.web.schemas import PDF_ANSWER, BookSummary
@@ -46,7 +46,7 @@ class BookDetail(BookSummary):
 
 
 def book_detail(session, book: Book) -> dict:
-    (loaded,) = report.load_books(session, book.id)
+    (loaded,) = load_books(session, [book.id])
     progress, _, states = report.progress_of(session, loaded,
                                              report.last_activity(session, book.id).get(book.id), report.today_here())
     cells = []
