@@ -12,16 +12,14 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from drivers.replay import EmptyFolderError, ReplayDriver
 from pipeline.paper import parse_paper
-from station.capture.batch import BatchRunner
-from station.catalog import library
 from station.catalog.books import parse_entry_range
-from station.catalog.models import Book, entry_by_number, open_catalog
 from station.catalog.storage import disk_full_error, ensure_home, exclusive_home, is_disk_full, write_atomic
 from station.config import LoadedConfig, load_config
 from station.errors import InputError, RegisterError, StationError
-from station.review.entries import entry_state, load_books
+
+# What most commands need (the pipeline, the catalog's models, the review) is imported inside them: every
+# `station` call starts by loading this module, and `station centre …` needs none of it.
 
 STATUS_VI = {"done": "xong", "missing": "thiếu", "doubtful": "cần kiểm tra"}
 def _paper(ctx, param, value: str | None) -> str | None:
@@ -52,6 +50,7 @@ class Context:
 
     @property
     def maker(self):
+        from station.catalog.models import open_catalog
         if self._sessions is None:
             ensure_home(self.cfg.home)
             self._sessions = open_catalog(self.cfg.home)
@@ -113,6 +112,7 @@ def book():
 def book_add(obj: Context, book_id, register, entries, folder):
     """Thêm một sổ / add a book, e.g. `station book add KS.2017.01 --register so.xlsx`, or every
     register of a folder: `station book add --registers so-dang-ky/`."""
+    from station.catalog import library
     if folder is not None:
         if book_id or register or entries:
             raise InputError("--registers không đi cùng mã sổ, --register hay --entries / "
@@ -133,6 +133,7 @@ def book_add(obj: Context, book_id, register, entries, folder):
 
 def _add_registers(obj: Context, folder: Path) -> None:
     """One line a register file; a bad file is refused alone, the others are added."""
+    from station.catalog import library
     if not folder.is_dir():
         raise InputError(f"Không tìm thấy thư mục {folder} / folder not found.")
     results = library.add_registers(obj.sessions, obj.cfg.home, folder)
@@ -151,6 +152,7 @@ def _add_registers(obj: Context, folder: Path) -> None:
 @click.pass_obj
 def book_list(obj: Context):
     """Liệt kê các sổ / list books."""
+    from station.catalog.models import Book
     with obj.sessions() as session:
         for item in session.scalars(select(Book).order_by(Book.id)):
             click.echo(f"{item.id}\t{len(item.entries)}")
@@ -162,6 +164,7 @@ def book_list(obj: Context):
 def book_restate(obj: Context, book_id):
     """Tính lại tình trạng đã lưu / work out again the stored state of a book's entries (every book without
     BOOK_ID): what `station status` and the dashboard count; `station doctor` says when it is needed."""
+    from station.catalog import library
     from station.review import states
     with obj.sessions() as session:
         wanted = [library.require_book(session, book_id).id] if book_id else None
@@ -177,6 +180,7 @@ def book_restate(obj: Context, book_id):
 @click.pass_obj
 def book_pages(obj: Context, book_id, as_json):
     """Sổ quét theo trang / a book captured by page: each book page, its capture, what was read, breaks."""
+    from station.catalog import library
     from station.review.strip import book_strip
     with obj.sessions() as session:
         strip = book_strip(session, library.require_book(session, book_id))
@@ -228,6 +232,7 @@ def separators(obj: Context, book_id, entries, shared, start_page, output):
 
     Với --start-page N: một tờ bắt đầu sổ, đặt trên cùng rồi quét các trang của sổ từ trang N
     / with --start-page N: one book-start sheet, put on top of the book's pages from page N on."""
+    from station.catalog import library
     if start_page is not None:
         if entries or shared:
             raise InputError("Dùng --start-page riêng, không kèm --entries hay --shared "
@@ -256,6 +261,8 @@ def separators(obj: Context, book_id, entries, shared, start_page, output):
 @click.pass_obj
 def process(obj: Context, folder: Path, profile, workers, paper):
     """Xử lý một thư mục ảnh đã quét / process a folder of captured images (name order = scan order)."""
+    from drivers.replay import EmptyFolderError, ReplayDriver
+    from station.capture.batch import BatchRunner
     profile_obj = obj.cfg.profile(profile, paper)
     if not folder.is_dir():
         raise InputError(f"Không tìm thấy thư mục {folder} / folder not found.")
@@ -272,12 +279,14 @@ def process(obj: Context, folder: Path, profile, workers, paper):
 
 
 def _print_books(obj: Context, summary) -> None:
+    from station.catalog import library
     with obj.sessions() as session:
         for book_id in sorted(summary.entries):
             _print_report(library.book_report(session, library.require_book(session, book_id)))
 
 
 def _print_report(report: library.BookReport, detail: bool = False) -> None:
+    from station.catalog import library
     how = " (theo trang / by page)" if report.by_page else ""
     click.echo(f"Sổ {report.book}{how}: {report.done}/{report.expected} xong, {report.missing} thiếu, "
                f"{report.doubtful} cần kiểm tra; {report.pages} trang, {report.bytes / 1e6:.1f} MB")
@@ -403,6 +412,7 @@ def _scan_on_daemon(cfg: LoadedConfig, url: str, request: dict) -> None:
 def scan(obj: Context, device, source, resolution, profile, paper):
     """Quét bằng máy quét SANE / scan from a SANE device: on the running station if one is up,
     otherwise here in the foreground."""
+    from station.capture.batch import BatchRunner
     from drivers.sane_driver import SaneDriverError, SaneDriver
     profile_obj = obj.cfg.profile(profile, paper)
     url = _daemon_url(obj.cfg)
@@ -443,6 +453,8 @@ def devices(everywhere):
 @click.pass_obj
 def status(obj: Context, book_id, as_json):
     """Tình trạng các sổ / per-book completeness."""
+    from station.catalog import library
+    from station.review.entries import load_books
     with obj.sessions() as session:
         if book_id:
             (loaded,) = load_books(session, [library.require_book(session, book_id).id])
@@ -505,6 +517,7 @@ def sync(obj: Context, centre_url, token, retries):
 @click.pass_obj
 def export(obj: Context, book_id, out_dir, profile, allow_incomplete):
     """Xuất sổ / export a book: BOOK.zip (one PDF per entry) and BOOK.xlsx for the Ministry's tool."""
+    from station.catalog import library
     profile_obj = obj.cfg.profile(profile)
     with obj.sessions() as session:
         result = library.export_book(session, obj.cfg.home, profile_obj, book_id, out_dir, allow_incomplete)
@@ -526,6 +539,7 @@ def report():
 def report_weekly(obj: Context, book_id, output: Path):
     """Báo cáo tiến độ theo tuần / weekly progress: entries done per ISO week, cumulative, remaining,
     for the commune and per book (Excel)."""
+    from station.catalog import library
     from station.export.report import weekly_report, write_weekly_workbook
     if output.suffix.lower() != ".xlsx":
         raise InputError(f"{output}: báo cáo ghi ra tệp .xlsx / the report is written as .xlsx.")
@@ -550,6 +564,9 @@ def entry():
 @click.pass_obj
 def entry_show(obj: Context, book_id, number, as_json):
     """Các lượt quét của một số / the scans of one entry."""
+    from station.catalog import library
+    from station.catalog.models import entry_by_number
+    from station.review.entries import entry_state
     with obj.sessions() as session:
         if as_json:
             detail = library.entry_detail(session, book_id, number)
@@ -664,6 +681,7 @@ def page_book_page(obj: Context, page_id, book_page, clear):
 @click.pass_obj
 def entry_pick(obj: Context, book_id, number, scan_id):
     """Chọn một lượt quét khi một số được quét lại / pick the scan that counts after a rescan."""
+    from station.catalog import library
     with obj.sessions() as session:
         _corrections(obj, session).pick(library.require_book(session, book_id).id, number, scan_id)
     click.echo(f"Sổ {book_id} số {number}: dùng lượt quét {scan_id} / scan picked.")
