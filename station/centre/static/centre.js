@@ -6,25 +6,7 @@ const STATUS = {done: "xong / done", missing: "thiếu / missing", doubtful: "c�
 const PAGE = 100;          // books of a commune a page
 const ENTRY_PAGE = 200;    // entries of a book a page
 
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key === "class") el.className = value;
-    else if (key === "dataset") Object.assign(el.dataset, value);
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : String(child));
-  }
-  return el;
-}
-
-const enc = encodeURIComponent;
-const when = iso => iso ? new Date(iso).toLocaleString("vi-VN") : "—";
-
+// h, enc and when: dom.js (the station's, loaded first).
 async function api(path) {
   const answer = await fetch(path, {credentials: "same-origin"});
   if (answer.status === 401) {

@@ -5,27 +5,9 @@
 const STATUS = {done: "xong / done", missing: "thiếu / missing", doubtful: "cần kiểm tra / doubtful"};
 const state = {route: null, data: null, json: null, flash: null, stale: false, station: null, filter: {}};
 
-// --- small helpers ----------------------------------------------------------------------------
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key === "class") el.className = value;
-    else if (key === "dataset") Object.assign(el.dataset, value);
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : String(child));
-  }
-  return el;
-}
-
-const enc = encodeURIComponent;
+// --- small helpers (h, enc and when are dom.js's) -------------------------------------------------
 const mb = bytes => (bytes / 1e6).toFixed(1);
 const kb = bytes => bytes == null ? "—" : `${Math.round(bytes / 1024)} KB`;
-const when = iso => iso ? new Date(iso).toLocaleString("vi-VN") : "—";
 const day = iso => iso ? iso.split("-").reverse().join("/") : "—";
 
 function ranges(numbers) {
