@@ -10,6 +10,7 @@ citizens' data.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -18,17 +19,20 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from station.centre import users
 from station.centre.catalog import Book, CentreUser
 from station.centre.communes import NO_DISTRICT, SET_DISTRICT_ADVICE, commune_key
 from station.centre.picture import (MAX_PAGE, book_entries, commune_book_ids, district_book_ids, picture,
                                     THROUGHPUT_DAYS, risk_order, station_work)
+from station.centre.progress import pick
 from station.centre.weekly import area_report, report_page, report_workbook
 from station.errors import CentreError
 from station.web.page import PAGE_HEADERS
 
 STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger(__name__)
 COOKIE = "centre_session"
 AT_RISK_SHOWN = 50            # the province's books at risk, worst first; the communes' pages have the rest
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -212,6 +216,29 @@ def book(request: Request, book_id: int, status: str | None = Query(None, patter
         (row,) = seen.books
         entries = book_entries(session, book_id, status, offset, limit)
     return {"book": seen.shown(row), **entries}
+
+
+class Pick(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    station: str = Field(..., min_length=1, max_length=64)
+
+
+@ui.post("/books/{book_id}/entries/{number}/pick")
+def pick_scan(request: Request, user: User, book_id: int, number: int, body: Pick) -> dict:
+    """The user picks which station's scan of an entry done on several counts (its PDF is exported)."""
+    with _sessions(request) as session:
+        found = session.get(Book, book_id)
+        if found is None:
+            raise HTTPException(404, f"Trung tâm không có sổ số {book_id} / no such book at the centre.")
+        try:
+            pick(session, found, number, body.station)
+        except CentreError as refused:
+            raise HTTPException(409, refused.message) from None
+        session.commit()
+    # Who picked what, in the service's journal whatever its log level (it changes what is delivered):
+    # names of the user, book and station only.
+    log.warning("pick: %s chose station %s for %s no. %d", user.name, body.station, found.code, number)
+    return {"book": found.code, "number": number, "station": body.station}
 
 
 @ui.get("/report.xlsx")

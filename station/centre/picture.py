@@ -217,12 +217,17 @@ def book_entries(session: Session, book_id: int, status: str | None, offset: int
     ids = [r.entry_id for r in rows]
     done_at = dict(session.execute(done_moments(ids)).all())
     says: dict[int, list[str]] = defaultdict(list)
+    done_on: dict[int, list[str]] = defaultdict(list)
     for entry_id, station, said, reason in session.execute(text(STATION_SAYS), {"ids": ids}):
         if said != "done" or reason:
             says[entry_id].append(f"{station}: {reason or said}")
+        if said == "done":
+            done_on[entry_id].append(station)
     entries = [{"number": r.number, "status": r.status, "to_pick": r.to_pick, "page_no": r.page_no,
                 "done_at": done_at[r.entry_id].isoformat() if r.status == "done" and done_at.get(r.entry_id) else None,
-                "stations": says.get(r.entry_id, [])}
+                "stations": says.get(r.entry_id, []),
+                # The stations whose scan the user may pick (progress.pick) when the entry is to pick.
+                "pick_from": done_on.get(r.entry_id, []) if r.to_pick else []}
                for r in rows]
     total = counts.get(status, 0) if status else sum(counts.values())
     return {"entries": entries, "offset": offset, "limit": limit, "total": total}

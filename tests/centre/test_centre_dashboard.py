@@ -1,6 +1,6 @@
 """The centre's dashboard: a user's login in front of every page and of its JSON under /ui/ (the stations'
 /api/ keeps its tokens), the drill-down's numbers, the weekly report as Excel and as a page, the users'
-CLI, and the page itself in headless Chromium."""
+CLI, picking a rescan, and the page itself in headless Chromium."""
 import hashlib
 import io
 import shutil
@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from station.catalog.models import utcnow
 from station.centre import communes, users
 from station.centre.app import create_app
-from station.centre.catalog import UserSession, open_centre
+from station.centre.catalog import Entry, Scan, Station, UserSession, open_centre
 from station.centre.communes import NO_DISTRICT
 from station.centre.store import DiskStore
 from station.cli import main
@@ -143,6 +143,34 @@ def test_the_drill_down_province_district_commune_book(centre):
     assert [e["done_at"] for e in book["entries"]] == [None, None, None]    # done somewhere, not at the centre
     assert client.get(f"/ui/books/{ids['main']}", params={"limit": 100_000}).status_code == 422   # bounded
     assert client.get("/ui/books/99999").status_code == 404
+
+
+def test_a_rescan_is_picked_from_the_dashboard(centre):
+    client, sessions, ids = centre
+    path = f"/ui/books/{ids['main']}/entries/2/pick"
+    assert client.post(path, json={"station": "xa-b"}).status_code == 401
+    sign_in(client)
+
+    def entry_two():
+        book = client.get(f"/ui/books/{ids['main']}").json()
+        (entry,) = [e for e in book["entries"] if e["number"] == 2]
+        return book["book"], entry
+
+    book, entry = entry_two()
+    assert (entry["status"], entry["to_pick"], entry["pick_from"], book["to_pick"]) == ("doubtful", True,
+                                                                                       ["xa-a", "xa-b"], 1)
+    refused = client.post(path, json={"station": "xa-c"})                 # it sent no scan of no. 2
+    assert refused.status_code == 409 and "'xa-c'" in refused.json()["detail"]
+    assert client.post(path, json={"station": "xa-b"}).json() == {"book": "KS.2017.01", "number": 2,
+                                                                   "station": "xa-b"}
+    book, entry = entry_two()
+    assert (entry["status"], entry["to_pick"], entry["pick_from"], book["to_pick"]) == ("done", False, [], 0)
+    assert client.post(path, json={"station": "xa-a"}).status_code == 200  # a pick can be changed
+    with sessions() as session:
+        picked = session.scalars(select(Station.name).join(Scan, Scan.station_id == Station.id)
+                                 .join(Entry, Entry.id == Scan.entry_id)
+                                 .where(Entry.book_id == ids["main"], Entry.number == 2, Scan.picked)).all()
+    assert picked == ["xa-a"]
 
 
 def _sheet(workbook, name):
@@ -272,6 +300,13 @@ def test_sign_in_and_drill_down_to_a_book_in_the_browser(served):
             expect(page.locator('tr[data-number="4"]')).to_contain_text("xa-a: ảnh mờ / blurred")
             page.click(".filters button:has-text(\"cần kiểm tra\")")
             expect(page.locator("tr[data-number]")).to_have_count(3)
+            # No. 2 was done on two stations: the user picks xa-b's scan, and it is done.
+            page.on("dialog", lambda dialog: dialog.accept())
+            picks = page.locator('tr[data-number="2"] button.pick')
+            expect(picks).to_have_count(2)
+            picks.filter(has_text="xa-b").click()
+            expect(page.locator("tr[data-number]")).to_have_count(2)
+            expect(page.locator(".summary")).to_contain_text("0 cần chọn / to pick")
 
             page.click("text=Đăng xuất / sign out")
             expect(page.locator('input[name="password"]')).to_be_visible()

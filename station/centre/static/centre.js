@@ -7,8 +7,11 @@ const PAGE = 100;          // books of a commune a page
 const ENTRY_PAGE = 200;    // entries of a book a page
 
 // h, enc and when: dom.js (the station's, loaded first).
-async function api(path) {
-  const answer = await fetch(path, {credentials: "same-origin"});
+// GET the JSON at `path`, or POST `body` to it as JSON.
+async function api(path, body) {
+  const answer = await fetch(path, body === undefined ? {credentials: "same-origin"} :
+    {method: "POST", credentials: "same-origin", headers: {"Content-Type": "application/json"},
+     body: JSON.stringify(body)});
   if (answer.status === 401) {
     location.assign("/login");     // the session ended: sign in again
     throw new Error("Cần đăng nhập / sign in first");
@@ -138,9 +141,17 @@ async function bookView(id, offset, status) {
   const filters = h("div", {class: "filters"},
     [[null, "tất cả / all"], ["done", STATUS.done], ["doubtful", STATUS.doubtful], ["missing", STATUS.missing]]
       .map(([s, label]) => h("button", {class: (status || null) === s ? "on" : null, onclick: () => go(0, s)}, label)));
+  const pickButtons = e => e.pick_from.map(station => h("button", {
+    class: "pick", dataset: {station}, onclick: async () => {
+      if (!confirm(`Số ${e.number}: dùng bản quét của trạm ${station}? / use the scan of station ${station}?`)) return;
+      try {
+        await api(`/ui/books/${id}/entries/${e.number}/pick`, {station});
+        show();
+      } catch (error) { alert(error.message); }
+    }}, `Dùng bản của ${station} / use ${station}'s`));
   const rows = data.entries.map(e => h("tr", {dataset: {number: e.number}},
     h("td", {class: "num"}, e.number), h("td", {}, h("span", {class: `badge ${e.status}`}, STATUS[e.status]),
-      e.to_pick ? " cần chọn bản quét / rescan to pick" : null),
+      e.to_pick ? [" cần chọn bản quét / rescan to pick ", pickButtons(e)] : null),
     h("td", {}, e.page_no || "—"), h("td", {}, when(e.done_at)), h("td", {class: "small"}, e.stations.join("; "))));
   return [
     crumbs(["Toàn tỉnh / province", "#/"], [b.commune || "—", communeHref(b.commune)], [b.code]),
