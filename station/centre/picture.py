@@ -4,8 +4,8 @@ station's throughput and last contact, and the books at risk.
 Nothing is counted entry by entry in Python: a province is some 2,000 books, 200,000 entries and 1,000,000
 pages, and a view must answer within a second. A book's figures are its tally (book_tallies, counted by
 progress.py at each push), a row a book; Python only adds those rows up into communes and districts, whose
-names are compared normalised (communes.py). A book's entries are progress.outcome_rows, one page of them
-at a time; the stations' throughput is a GROUP BY over the last days.
+names are compared normalised (communes.py). A book's entries are their outcomes stored with its tally,
+one page of them at a time; the stations' throughput is a GROUP BY over the last days.
 """
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from station.catalog.models import utcnow
-from station.centre.catalog import Book, BookTally, Entry, EntryState, Pdf
+from station.centre.catalog import Book, BookTally, Entry, StoredOutcome
 from station.centre.communes import NO_DISTRICT, commune_key, districts, known_names, tidy
-from station.centre.progress import done_moments, outcome_rows
 
 STALLED_DAYS = 3          # an unfinished book with nothing new for this long is stalled
 SILENT_HOURS = 24         # a station not heard from for this long is flagged
@@ -205,17 +204,19 @@ WHERE es.entry_id = ANY(:ids) ORDER BY st.name
 
 
 def book_entries(session: Session, book_id: int, status: str | None, offset: int, limit: int) -> dict:
-    """A page of one book's entries with their outcome and what each station says of the doubtful ones."""
+    """A page of one book's entries with their outcome as stored with the book's tally (progress.count_books)
+    and what each station says of the doubtful ones."""
     limit, offset = max(1, min(limit, MAX_PAGE)), max(0, offset)
-    outcomes = outcome_rows([book_id]).subquery("outcomes")
-    counts = dict(session.execute(select(outcomes.c.status, func.count()).group_by(outcomes.c.status)).all())
-    page = (select(outcomes.c.entry_id, outcomes.c.number, outcomes.c.status, outcomes.c.to_pick, Entry.page_no)
-            .join(Entry, Entry.id == outcomes.c.entry_id).order_by(outcomes.c.number).limit(limit).offset(offset))
+    counts = dict(session.execute(select(StoredOutcome.status, func.count()).where(StoredOutcome.book_id == book_id)
+                                  .group_by(StoredOutcome.status)).all())
+    page = (select(StoredOutcome.entry_id, Entry.number, StoredOutcome.status, StoredOutcome.to_pick,
+                   StoredOutcome.done_at, Entry.page_no)
+            .join(Entry, Entry.id == StoredOutcome.entry_id).where(StoredOutcome.book_id == book_id)
+            .order_by(Entry.number).limit(limit).offset(offset))
     if status:
-        page = page.where(outcomes.c.status == status)
+        page = page.where(StoredOutcome.status == status)
     rows = session.execute(page).all()
     ids = [r.entry_id for r in rows]
-    done_at = dict(session.execute(done_moments(ids)).all())
     says: dict[int, list[str]] = defaultdict(list)
     done_on: dict[int, list[str]] = defaultdict(list)
     for entry_id, station, said, reason in session.execute(text(STATION_SAYS), {"ids": ids}):
@@ -224,7 +225,7 @@ def book_entries(session: Session, book_id: int, status: str | None, offset: int
         if said == "done":
             done_on[entry_id].append(station)
     entries = [{"number": r.number, "status": r.status, "to_pick": r.to_pick, "page_no": r.page_no,
-                "done_at": done_at[r.entry_id].isoformat() if r.status == "done" and done_at.get(r.entry_id) else None,
+                "done_at": r.done_at.isoformat() if r.done_at else None,          # stored for done entries only
                 "stations": says.get(r.entry_id, []),
                 # The stations whose scan the user may pick (progress.pick) when the entry is to pick.
                 "pick_from": done_on.get(r.entry_id, []) if r.to_pick else []}

@@ -152,8 +152,9 @@ TALLY_CHUNK = 100           # books counted in one query when many have no tally
 
 
 def count_books(session: Session, book_ids: list[int]) -> None:
-    """Count these books' tallies (and store their entries' outcomes) again, in the caller's transaction. Two stations pushing one book at once
-    take turns here, so the later count sees the earlier push committed (READ COMMITTED) and none is lost."""
+    """Count these books' tallies (and store their entries' outcomes) again, in the caller's transaction.
+    Two stations pushing one book at once take turns here, so the later count sees the earlier push
+    committed (READ COMMITTED) and none is lost."""
     for book_id in sorted(set(book_ids)):           # one order for all: no deadlock between two pushes
         session.execute(text("SELECT pg_advisory_xact_lock(:key, :book)"), {"key": TALLY_LOCK, "book": book_id})
     outcomes = outcome_rows(book_ids).subquery("outcomes")
