@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,14 +170,32 @@ def centre_url(postgres_cluster) -> str:
     return postgres_cluster.create_database(f"centre_{next(_databases)}")
 
 
-@pytest.fixture
-def running_centre(centre_url, tmp_path):
-    """The centre's app served by uvicorn in a thread of this process, on a free port, with stations a and
-    b registered: (url, sessions, store, tokens)."""
+@contextmanager
+def served_in_thread(app):
+    """`app` served by uvicorn in a thread of this process on a free port of 127.0.0.1: its URL."""
     import threading
 
     import uvicorn
 
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the centre did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def running_centre(centre_url, tmp_path):
+    """The centre's app served by uvicorn in a thread of this process, on a free port, with stations a and
+    b registered: (url, sessions, store, tokens)."""
     from station.centre import stations
     from station.centre.app import create_app
     from station.centre.catalog import open_centre
@@ -186,20 +205,10 @@ def running_centre(centre_url, tmp_path):
     with sessions() as session:
         tokens = {name: stations.register(session, name) for name in ("xa-a", "xa-b")}
     store = DiskStore(tmp_path / "centre-store")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(sessions, store), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the centre did not start"
-        time.sleep(0.02)
     try:
-        yield RunningCentre(f"http://127.0.0.1:{port}", sessions, store, tokens)
+        with served_in_thread(create_app(sessions, store)) as url:
+            yield RunningCentre(url, sessions, store, tokens)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         sessions.kw["bind"].dispose()
 
 

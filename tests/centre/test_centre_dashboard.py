@@ -5,8 +5,6 @@ import hashlib
 import io
 import shutil
 import stat
-import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -22,7 +20,7 @@ from station.centre.catalog import Entry, Scan, Station, UserSession, open_centr
 from station.centre.communes import NO_DISTRICT
 from station.centre.store import DiskStore
 from station.cli import main
-from tests.centre.conftest import free_port
+from tests.centre.conftest import served_in_thread
 from tests.centre.filled import fill
 
 PASSWORD = "mat-khau-thu-nghiem-1"
@@ -243,25 +241,14 @@ def test_users_and_reports_from_the_cli(centre_url, tmp_path):
 @pytest.fixture
 def served(centre_url, tmp_path):
     """The filled centre served by uvicorn in a thread, a user able to sign in."""
-    import uvicorn
     sessions = open_centre(centre_url)
     ids = fill(sessions)
     with sessions() as session:
         users.add_user(session, "can-bo", PASSWORD)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(sessions, DiskStore(tmp_path / "store"), login_delay=0),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the centre did not start"
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}", ids
+        with served_in_thread(create_app(sessions, DiskStore(tmp_path / "store"), login_delay=0)) as url:
+            yield url, ids
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         sessions.kw["bind"].dispose()
 
 
