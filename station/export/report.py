@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from station.catalog.models import Book, Correction, StoredBookFacts
 from station.catalog.storage import write_atomic
 from station.config import LoadedConfig
-from station.export.weeks import WEEK_HEADER, WeekRow, date_cell, week_cells, week_rows, weeks_of
+from station.export.weeks import WEEK_HEADER, WeekRow, date_cell, week_cells, week_rows_of_days
 from station.export.workbook import DATETIME_FORMAT, text_cell, verify_no_formula
 from station.review import states
 from station.review.entries import EntryState, book_facts, entry_state
@@ -113,7 +113,7 @@ def progress_of(session: Session, book: Book, last: datetime | None, today: date
             moment = done_at(entry, state.pages)
             done_days[local_time(moment).date() if moment else today] += 1
     expected = len(book.entries)
-    weeks = week_rows(weeks_of(done_days), expected, min(done_days, default=None), today)
+    weeks = week_rows_of_days(done_days, expected, today)
     progress = BookProgress(book.id, expected, status["done"], status["missing"], status["doubtful"], pages, size,
                             last, weeks[-1].done, weeks, facts.notes())
     by_page = by_page_facts(session, book)
@@ -133,7 +133,7 @@ def _collect(session: Session, book_id: str | None, today: date) -> list[tuple[B
     collected = []
     for tally in states.tallies(session, book_id):
         done_days = days.get(tally.book, Counter())
-        weeks = week_rows(weeks_of(done_days), tally.expected, min(done_days, default=None), today)
+        weeks = week_rows_of_days(done_days, tally.expected, today)
         progress = BookProgress(tally.book, tally.expected, tally.done, tally.missing, tally.doubtful, tally.pages,
                                 tally.bytes, activity.get(tally.book), weeks[-1].done, weeks, tally.notes)
         if tally.book in by_page:
@@ -161,7 +161,7 @@ def weekly_report(session: Session, cfg: LoadedConfig, book_id: str | None = Non
     books = [progress for progress, _ in collected]
     expected = sum(b.expected for b in books)
     return WeeklyReport(cfg.settings.commune or NO_COMMUNE, socket.gethostname(), datetime.now().astimezone(),
-                        expected, week_rows(weeks_of(every_day), expected, min(every_day, default=None), today), books)
+                        expected, week_rows_of_days(every_day, expected, today), books)
 
 
 # --- Excel ------------------------------------------------------------------------------------

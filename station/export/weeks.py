@@ -36,14 +36,6 @@ class WeekRow:
                 "done": self.done, "cumulative": self.cumulative, "remaining": self.remaining}
 
 
-def weeks_of(done_days: Mapping[date, int]) -> Counter[date]:
-    """Entries done each day (`done_days`: day -> how many) counted by week, by its Monday."""
-    per_week: Counter[date] = Counter()
-    for day, count in done_days.items():
-        per_week[week_start(day)] += count
-    return per_week
-
-
 def week_rows(per_week: Mapping[date, int], expected: int, first: date | None, last: date) -> list[WeekRow]:
     """One row per week from `first`'s week to `last`'s, weeks without progress included; `per_week`
     counts the entries done each week, by its Monday."""
@@ -56,6 +48,15 @@ def week_rows(per_week: Mapping[date, int], expected: int, first: date | None, l
                             expected - cumulative))
         monday += timedelta(days=7)
     return rows
+
+
+def week_rows_of_days(done_days: Mapping[date, int], expected: int, last: date) -> list[WeekRow]:
+    """The rows from the week of the first day an entry became done (`done_days`: day -> how many) to
+    `last`'s."""
+    per_week: Counter[date] = Counter()
+    for day, count in done_days.items():
+        per_week[week_start(day)] += count
+    return week_rows(per_week, expected, min(done_days, default=None), last)
 
 
 # --- Excel ---------------------------------------------------------------------------------------------
